@@ -1,0 +1,49 @@
+"""Byte-level helpers the cookie backends share: strict base64url and bounded zlib."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import zlib
+
+from satchel.errors import BadCookie
+
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+COMPRESS_MIN = 256
+"""Payloads shorter than this are never worth compressing."""
+
+
+def b64encode(data: bytes) -> str:
+    """Unpadded base64url, the cookie-safe alphabet."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64decode(text: str) -> bytes:
+    """Strictly decode unpadded base64url; anything else is a `BadCookie`."""
+    if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
+        raise BadCookie("not base64url")
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        raise BadCookie("not base64url") from None
+
+
+def compress(payload: bytes) -> bytes | None:
+    """The zlib form of *payload* when that is smaller, else None."""
+    if len(payload) < COMPRESS_MIN:
+        return None
+    packed = zlib.compress(payload, 6)
+    return packed if len(packed) < len(payload) else None
+
+
+def decompress(packed: bytes, limit: int) -> bytes:
+    """Inflate at most *limit* bytes: a zlib bomb is a `BadCookie`, not an OOM."""
+    inflater = zlib.decompressobj()
+    try:
+        payload = inflater.decompress(packed, limit)
+    except zlib.error:
+        raise BadCookie("bad compressed data") from None
+    if inflater.unconsumed_tail or inflater.unused_data or not inflater.eof:
+        raise BadCookie("compressed data too large or truncated")
+    return payload

@@ -1,0 +1,123 @@
+"""The ``satchel`` command: make keys and look inside session cookies.
+
+``satchel keygen`` prints a fresh secret; ``satchel inspect COOKIE`` verifies a
+cookie with the settings in the environment (``SESSION_*``) and prints its data
+and times, or exactly why it is refused; ``satchel verify-key`` prints what
+another service needs to verify JWT sessions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import get_args
+
+from pydantic import ValidationError
+
+from satchel.errors import BadCookie, SatchelError
+from satchel.keys import generate_key
+from satchel.manager import SessionManager
+from satchel.settings import BackendName, SessionSettings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="satchel", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    keygen = commands.add_parser("keygen", help="print a fresh random secret key")
+    keygen.add_argument(
+        "--backend",
+        choices=get_args(BackendName),
+        default="signed",
+        help="the backend the key is for (every keyed backend takes the same form)",
+    )
+    keygen.add_argument(
+        "--env", action="store_true", help="print it as a SESSION_SECRET_KEY=... line"
+    )
+    inspect = commands.add_parser(
+        "inspect", help="verify a session cookie with the SESSION_* settings and show it"
+    )
+    inspect.add_argument(
+        "cookie",
+        help="the cookie value, or a Cookie header such as 'session=...; session.1=...'",
+    )
+    commands.add_parser("verify-key", help="print the key that verifies JWT session cookies")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 1 refused, 2 bad settings)."""
+    args = _parser().parse_args(argv)
+    if args.command == "keygen":
+        return _keygen(args.backend, args.env)
+    try:
+        manager = SessionManager(SessionSettings())
+    except (ValidationError, ValueError, ImportError) as exc:
+        print(f"satchel: the SESSION_* settings are not usable:\n{exc}", file=sys.stderr)
+        return 2
+    if args.command == "inspect":
+        return _inspect(manager, args.cookie)
+    return _verify_key(manager)
+
+
+def _keygen(backend: str, env: bool) -> int:
+    if backend == "base64":
+        print("satchel: the base64 backend uses no key (and anyone can forge it)", file=sys.stderr)
+        return 1
+    key = generate_key()
+    print(f"SESSION_SECRET_KEY={key}" if env else key)
+    return 0
+
+
+def _inspect(manager: SessionManager, text: str) -> int:
+    name = manager.settings.cookie_name
+    now = manager.now()
+    cookies = text if text.startswith(f"{name}=") or ";" in text else {name: text}
+    try:
+        incoming = manager.cookie.read(cookies)
+        if incoming is None:
+            raise BadCookie(f"no cookie named {name!r} in the input")
+        record = asyncio.run(manager.backend.read(incoming.value, now))
+        data = manager.serializer.loads(record.payload)
+    except (BadCookie, ValueError) as exc:
+        reason = exc.reason if isinstance(exc, BadCookie) else f"data is not valid ({exc})"
+        print(f"refused: {reason}", file=sys.stderr)
+        return 1
+    except SatchelError as exc:
+        print(f"satchel: {exc}", file=sys.stderr)
+        return 2
+    expires = manager.lifetime.expires_at(record.created, record.issued)
+    report = {
+        "backend": manager.settings.backend,
+        "created": _iso(record.created),
+        "last_written": _iso(record.issued),
+        "age_seconds": now - record.created,
+        "expires": _iso(expires),
+        "expires_in_seconds": expires - now,
+        "chunks": incoming.chunks,
+        "data": data,
+    }
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+def _verify_key(manager: SessionManager) -> int:
+    from satchel.backends.jwt import JWTBackend
+
+    backend = manager.backend
+    if not isinstance(backend, JWTBackend):
+        print("satchel: verify-key is for SESSION_BACKEND=jwt", file=sys.stderr)
+        return 1
+    print(backend.verification_key())
+    return 0
+
+
+def _iso(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

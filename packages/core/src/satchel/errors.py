@@ -1,0 +1,57 @@
+"""The exceptions satchel raises, all under one base class.
+
+Bad input from a client never reaches the application as an exception: a
+backend signals it with `BadCookie`, which the manager turns into a fresh
+session. Everything else here is an error the application or operator must see.
+"""
+
+from __future__ import annotations
+
+
+class SatchelError(Exception):
+    """Base class of every satchel exception."""
+
+
+class BadCookie(SatchelError):
+    """A cookie value that cannot become a session: malformed, tampered, expired or foreign.
+
+    Backends raise it; the manager catches it, logs `reason` at debug level and
+    starts a fresh session. The reason never holds a secret or the cookie value.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class SessionTooLarge(SatchelError):
+    """The session does not fit in the cookie space it may use; nothing was sent."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(
+            f"the session cookie needs {size} bytes but at most {limit} may be sent; "
+            "store less in the session, allow more cookie chunks or use a store backend"
+        )
+        self.size = size
+        self.limit = limit
+
+
+class SerializationError(SatchelError, TypeError):
+    """The session holds a value the serializer cannot write (JSON takes dict, list,
+    str, int, float, bool and None)."""
+
+
+class BackendUnavailable(SatchelError):
+    """The session store cannot be reached; the request cannot be served safely.
+
+    Adapters turn it into a 503 response. It is never turned into a fresh
+    session, so an outage does not log anyone out.
+    """
+
+
+class SessionConflict(SatchelError):
+    """Another request changed the same session key first (with ``on_conflict="raise"``)."""
+
+
+class SessionNotLoaded(SatchelError):
+    """The session was accessed before it was loaded (explicit loading mode)."""

@@ -1,0 +1,218 @@
+"""`SessionManager`: the one engine every adapter drives, with `load` and `commit`."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from satchel.backends import build_backend
+from satchel.cookies import DefaultCookiePolicy
+from satchel.errors import BackendUnavailable, BadCookie
+from satchel.protocols import Backend, CookieBackend, CookiePolicy, Serializer
+from satchel.records import CookieValue, Lifetime, Record
+from satchel.serializers import JSONSerializer
+from satchel.session import Session
+from satchel.settings import SessionSettings
+
+logger = logging.getLogger("satchel")
+
+Cookies = Mapping[str, str] | str | None
+"""A request's cookies: the framework's parsed mapping, or the raw Cookie header
+(preferred: only the raw header shows a cookie sent twice)."""
+
+ASGIHeaders = Iterable[tuple[bytes, bytes]]
+
+_VARY = (b"vary", b"Cookie")
+_PRIVATE = (b"cache-control", b"private")
+
+
+@dataclass(frozen=True, slots=True)
+class _Fetched:
+    """What a store backend returned in `load`, waiting for the first touch."""
+
+    incoming: CookieValue | None
+    record: Record | None
+
+
+class SessionManager:
+    """Loads a request's session from its cookies and commits it into Set-Cookie headers.
+
+    Build one per application (at start-up, not per request) from
+    `SessionSettings`, or from explicit backend, serializer and cookie policy
+    objects. Adapters call `load` when a request arrives and `commit` (or
+    `commit_headers`) when the response starts; they decide nothing themselves.
+    """
+
+    __slots__ = (
+        "_clock",
+        "_lazy",
+        "_max_value",
+        "_model",
+        "_refresh",
+        "backend",
+        "cookie",
+        "lifetime",
+        "serializer",
+        "settings",
+    )
+
+    def __init__(
+        self,
+        settings: SessionSettings | None = None,
+        *,
+        backend: Backend | None = None,
+        serializer: Serializer | None = None,
+        cookie: CookiePolicy | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings if settings is not None else SessionSettings()
+        self.serializer: Serializer = serializer or JSONSerializer()
+        self.cookie: CookiePolicy = cookie or DefaultCookiePolicy.from_settings(self.settings)
+        self.backend: Backend = backend or build_backend(self.settings, self.serializer)
+        self.lifetime = Lifetime.from_settings(self.settings)
+        self._clock = clock
+        self._lazy = isinstance(self.backend, CookieBackend)
+        self._model = self.settings.data_model
+        refreshing = self.settings.rolling or self.settings.idle_timeout is not None
+        self._refresh = int(self.settings.refresh_interval.total_seconds()) if refreshing else None
+        limit = getattr(self.cookie, "max_value_size", None)
+        self._max_value = limit if isinstance(limit, int) else 4096 * 20
+
+    def __repr__(self) -> str:
+        return f"SessionManager(backend={type(self.backend).__name__})"
+
+    def now(self) -> int:
+        """The engine's clock, in whole Unix seconds."""
+        return int(self._clock())
+
+    async def load(self, cookies: Cookies) -> Session:
+        """The session for a request's cookies. Never raises for bad cookie input.
+
+        With a cookie backend nothing is parsed or verified here: that happens
+        when the handler first touches the session. A store backend fetches the
+        record now (one round trip), and raises `BackendUnavailable` if it cannot.
+        """
+        if self._lazy:
+            return Session(self, cookies)
+        incoming = record = None
+        try:
+            incoming = self.cookie.read(cookies)
+            if incoming is not None:
+                record = await self.backend.read(self._checked(incoming), self.now())
+        except BackendUnavailable:
+            raise
+        except Exception as exc:
+            self._rejected(exc)
+            record = None
+        return Session(self, _Fetched(incoming, record))
+
+    def _checked(self, incoming: CookieValue) -> str:
+        if len(incoming.value) > self._max_value:
+            raise BadCookie("cookie longer than any this application sends")
+        return incoming.value
+
+    def _open(self, source: Any) -> tuple[CookieValue | None, Record | None, dict[str, Any]]:
+        """Decode a session on its first touch: (cookie, record, data), fresh if bad."""
+        incoming = record = None
+        try:
+            if isinstance(source, _Fetched):
+                incoming, record = source.incoming, source.record
+            else:
+                incoming = self.cookie.read(source)
+                if incoming is not None:
+                    backend: CookieBackend = self.backend  # type: ignore[assignment]
+                    record = backend.unseal(self._checked(incoming), self.now())
+            if record is not None:
+                data = self.serializer.loads(record.payload)
+                if self._model is not None:
+                    self._model.model_validate(data)
+                return incoming, record, data
+        except Exception as exc:
+            self._rejected(exc)
+        return incoming, None, {}
+
+    def _rejected(self, exc: Exception) -> None:
+        if isinstance(exc, BadCookie):
+            self.reject(exc.reason)
+        elif isinstance(exc, ValueError | UnicodeError):
+            self.reject("session data is not valid", type(exc).__name__)
+        else:
+            logger.warning(
+                "unexpected %s while reading a session cookie; starting a fresh session",
+                type(exc).__name__,
+                exc_info=True,
+            )
+
+    def reject(self, reason: str, detail: str = "") -> None:
+        """Log why a session was refused (debug level; never the cookie or a secret)."""
+        logger.debug("session refused, starting fresh: %s %s", reason, detail)
+
+    async def commit(self, session: Session) -> list[str]:
+        """Set-Cookie header values for the response; empty when nothing must be sent.
+
+        Nothing for an untouched or read-only session, unless a rolling or
+        idle-timeout refresh is due; an expiring cookie (every chunk) plus a
+        backend delete for a cleared one; otherwise the new cookie. Raises
+        `SessionTooLarge` or `SerializationError` rather than lose data.
+        """
+        data = session._data
+        if data is None:
+            return []
+        record, incoming = session._record, session._incoming
+        if not data:
+            if record is None:
+                return []
+            await self.backend.delete(record)
+            session._record = session._incoming = None
+            return self.cookie.render(None, max_age=None, previous=incoming)
+        payload = self.serializer.dumps(data)
+        now = self.now()
+        regenerate = session._regenerate
+        if record is not None and not regenerate and payload == record.payload:
+            if self._refresh is None or now - record.issued < self._refresh:
+                return []
+        elif self._model is not None:
+            self._model.model_validate(data)
+        fresh = record is None or regenerate
+        created = now if fresh else record.created  # type: ignore[union-attr]
+        new = Record(payload, created, now, None if fresh else record.id)  # type: ignore[union-attr]
+        value = await self.backend.write(new, record)
+        max_age = self.lifetime.expires_at(created, now) - now if self.settings.persistent else None
+        headers = self.cookie.render(value, max_age=max_age, previous=incoming)
+        session._record = new
+        stale = incoming.chunks if incoming is not None else 0
+        session._incoming = CookieValue(value, max(stale, len(headers) - 1))
+        session._regenerate = False
+        return headers
+
+    async def commit_headers(
+        self, session: Session, headers: ASGIHeaders = ()
+    ) -> list[tuple[bytes, bytes]]:
+        """Commit *session* and return a new list: *headers* plus what the session adds.
+
+        That is every Set-Cookie, and whenever the session was read or issued,
+        ``Vary: Cookie`` (unless already there) and ``Cache-Control: private``
+        (unless the response sets its own Cache-Control), so shared caches never
+        serve one user's page or cookie to another. *headers* is not modified.
+        """
+        result = list(headers)
+        if session._data is None:
+            return result
+        cookies = await self.commit(session)
+        vary = cache = False
+        for name, value in result:
+            lowered = name.lower()
+            if lowered == b"vary":
+                tokens = {t.strip().lower() for t in value.split(b",")}
+                vary = vary or b"cookie" in tokens or b"*" in tokens
+            elif lowered == b"cache-control":
+                cache = True
+        result.extend((b"set-cookie", c.encode("latin-1")) for c in cookies)
+        if not vary:
+            result.append(_VARY)
+        if not cache:
+            result.append(_PRIVATE)
+        return result

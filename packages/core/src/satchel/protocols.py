@@ -1,0 +1,87 @@
+"""The three seams of satchel: where data lives, how it becomes bytes, how the cookie looks.
+
+Each is a `typing.Protocol`: a class of your own satisfies it by having the
+methods, and mypy checks it without any inheritance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
+
+from satchel.records import CookieValue, Record
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """Where session data lives and what the cookie value is.
+
+    `read` raises `BadCookie` for any value it cannot accept (malformed,
+    tampered, expired, unknown id) and `BackendUnavailable` when its store
+    cannot be reached. Every backend enforces expiry itself, from times it
+    authenticated: the cookie's Max-Age is only a hint to the browser.
+    """
+
+    async def read(self, value: str, now: int) -> Record:
+        """The session a cookie value names, as of *now* (Unix seconds)."""
+        ...
+
+    async def write(self, record: Record, previous: Record | None) -> str:
+        """Store *record* and return the new cookie value.
+
+        *previous* is what the request loaded, if anything. A record whose `id`
+        is None while *previous* has one asks for a new identity: store backends
+        move the data to a fresh id and delete the old one.
+        """
+        ...
+
+    async def delete(self, record: Record) -> None:
+        """Forget a session (store backends delete it; cookie backends need nothing)."""
+        ...
+
+
+@runtime_checkable
+class CookieBackend(Backend, Protocol):
+    """A backend that keeps everything in the cookie and needs no I/O.
+
+    Offering `unseal` and `seal` lets the manager defer all decoding until the
+    application first touches the session: a request that never reads its
+    session never verifies or decrypts a cookie.
+    """
+
+    def unseal(self, value: str, now: int) -> Record:
+        """Verify and decode a cookie value (raises `BadCookie`)."""
+        ...
+
+    def seal(self, record: Record) -> str:
+        """Encode a record as a cookie value."""
+        ...
+
+
+class Serializer(Protocol):
+    """Session data to bytes and back. Never pickle: a cookie is attacker input."""
+
+    def dumps(self, data: Mapping[str, Any]) -> bytes:
+        """Serialize *data*; the same data must always give the same bytes."""
+        ...
+
+    def loads(self, raw: bytes) -> dict[str, Any]:
+        """Deserialize bytes from `dumps`; raise ValueError for anything else."""
+        ...
+
+
+class CookiePolicy(Protocol):
+    """The session cookie's name and attributes: reading it and rendering Set-Cookie."""
+
+    def read(self, cookies: Mapping[str, str] | str | None) -> CookieValue | None:
+        """Find the session cookie in a request's cookies (a mapping, or the raw
+        ``Cookie`` header, where duplicates can be seen). None when absent;
+        `BadCookie` when it is there but unusable (duplicated, missing chunks)."""
+        ...
+
+    def render(
+        self, value: str | None, *, max_age: int | None, previous: CookieValue | None
+    ) -> list[str]:
+        """Set-Cookie header values that store *value* (or, for None, delete the
+        cookie) and remove whatever *previous* left that is no longer needed."""
+        ...

@@ -1,0 +1,221 @@
+"""`Session`: the mapping a request handler reads and writes.
+
+It is lazy: loading a request's session costs nothing until the handler first
+touches it. Whether it changed is decided at commit by comparing serialized
+bytes with what was loaded, so a change anywhere, nested values included
+(``session["cart"].append(item)``), is written, and a session only read is not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, MutableMapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+if TYPE_CHECKING:
+    from satchel.manager import SessionManager
+    from satchel.records import CookieValue, Record
+
+M = TypeVar("M", bound=BaseModel)
+
+FLASHES_KEY = "_flashes"
+"""The session key that holds pending flash messages."""
+
+
+class Flash(NamedTuple):
+    """A one-time message for the next page the user sees."""
+
+    category: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionMetadata:
+    """When a session began, when it was last written and when it will end."""
+
+    created: datetime
+    last_seen: datetime
+    expires: datetime
+
+
+def _utc(timestamp: int) -> datetime:
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc)
+
+
+class Session(MutableMapping[str, Any]):
+    """A request's session data, loaded on first touch and written only if it changed.
+
+    Use it as a dict of JSON values. `regenerate` gives the session a new
+    identity (call it when privileges change; `login` does), `clear` ends it,
+    and `flash` / `pop_flashes` carry one-time messages to the next page.
+    """
+
+    __slots__ = ("_data", "_incoming", "_manager", "_record", "_regenerate", "_source")
+
+    def __init__(
+        self,
+        manager: SessionManager,
+        source: object = None,
+    ) -> None:
+        """Made by `SessionManager.load`; *source* is what the manager decodes on first touch."""
+        self._manager = manager
+        self._source: object = source
+        self._data: dict[str, Any] | None = None
+        self._record: Record | None = None
+        self._incoming: CookieValue | None = None
+        self._regenerate = False
+
+    def _load(self) -> dict[str, Any]:
+        data = self._data
+        if data is None:
+            self._incoming, self._record, data = self._manager._open(self._source)
+            self._data = data
+            self._source = None
+        return data
+
+    def __getitem__(self, key: str) -> Any:
+        return (self._data if self._data is not None else self._load())[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        (self._data if self._data is not None else self._load())[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del (self._data if self._data is not None else self._load())[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data if self._data is not None else self._load())
+
+    def __len__(self) -> int:
+        return len(self._data if self._data is not None else self._load())
+
+    def __contains__(self, key: object) -> bool:
+        return key in (self._data if self._data is not None else self._load())
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value for *key*, or *default*."""
+        return (self._data if self._data is not None else self._load()).get(key, default)
+
+    def clear(self) -> None:
+        """Remove everything; at commit the cookie expires and a stored record is deleted."""
+        self._load().clear()
+
+    def __repr__(self) -> str:
+        if self._data is None:
+            return "<Session not loaded>"
+        state = "new" if self._record is None else "loaded"
+        return f"<Session {state} keys={sorted(self._data)!r}>"
+
+    @property
+    def accessed(self) -> bool:
+        """Whether the session was loaded: the response then depends on the cookie."""
+        return self._data is not None
+
+    @property
+    def is_new(self) -> bool:
+        """True when the request carried no valid session (one will be created if written)."""
+        self._load()
+        return self._record is None
+
+    @property
+    def id(self) -> str | None:
+        """The session id of a store backend (None for cookie backends and new sessions).
+
+        It is a bearer credential: never log it or put it in a URL.
+        """
+        self._load()
+        return None if self._record is None else self._record.id
+
+    @property
+    def metadata(self) -> SessionMetadata:
+        """When the session began, was last written, and will end (for a new session,
+        what would hold if it were written now)."""
+        self._load()
+        record = self._record
+        manager = self._manager
+        if record is None:
+            now = manager.now()
+            created = issued = now
+        else:
+            created, issued = record.created, record.issued
+        return SessionMetadata(
+            created=_utc(created),
+            last_seen=_utc(issued),
+            expires=_utc(manager.lifetime.expires_at(created, issued)),
+        )
+
+    def regenerate(self) -> None:
+        """Give the session a new identity, keeping its data (defeats session fixation).
+
+        For store backends the data moves to a new id and the old record is
+        deleted at commit; for cookie backends a new token is issued and the
+        absolute lifetime starts again.
+        """
+        self._load()
+        self._regenerate = True
+
+    def login(self, user_id: Any) -> None:
+        """Record *user_id* as the logged-in user under a new session identity."""
+        self.regenerate()
+        self[self._manager.settings.user_key] = user_id
+
+    def logout(self) -> None:
+        """End the session: all data goes, the cookie expires, a stored record is deleted."""
+        self.clear()
+
+    @property
+    def user_id(self) -> Any:
+        """The logged-in user's id (see `login`), or None."""
+        return self.get(self._manager.settings.user_key)
+
+    def flash(self, message: str, category: str = "info") -> None:
+        """Queue *message* for the next page that calls `pop_flashes`."""
+        flashes = self.get(FLASHES_KEY)
+        entry = [category, message]
+        if isinstance(flashes, list):
+            flashes.append(entry)
+        else:
+            self[FLASHES_KEY] = [entry]
+
+    def pop_flashes(self, category: str | None = None) -> list[Flash]:
+        """Take the queued flash messages (of one *category*, or all) out of the session."""
+        flashes = self.get(FLASHES_KEY)
+        if not isinstance(flashes, list):
+            return []
+        valid = [Flash(*f) for f in flashes if _is_flash(f)]
+        taken = [f for f in valid if category is None or f.category == category]
+        kept = [list(f) for f in valid if f not in taken]
+        if kept:
+            self[FLASHES_KEY] = kept
+        else:
+            del self[FLASHES_KEY]
+        return taken
+
+    def as_model(self, model: type[M]) -> M:
+        """The session's data validated as *model*.
+
+        Data that does not fit is treated like a tampered cookie: the session is
+        cleared and *model* is built from nothing (so give every field a default).
+        Write changes back with `set_model`.
+        """
+        try:
+            return model.model_validate(self._load())
+        except ValidationError:
+            self._manager.reject("data does not fit the model", model.__name__)
+            self.clear()
+            return model.model_validate({})
+
+    def set_model(self, instance: BaseModel) -> None:
+        """Write a model's fields into the session (JSON mode, so dates become strings)."""
+        self.update(instance.model_dump(mode="json"))
+
+
+def _is_flash(entry: Any) -> bool:
+    return (
+        isinstance(entry, list)
+        and len(entry) == 2
+        and isinstance(entry[0], str)
+        and isinstance(entry[1], str)
+    )

@@ -1,0 +1,397 @@
+"""Every cookie backend: round trip, refusal of anything forged, expiry inside the token."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Any
+
+import jwt
+import pytest
+from support import COOKIE_BACKENDS, OTHER_SECRET, SECRET, START, make_settings
+
+from satchel import (
+    AESGCMBackend,
+    BadCookie,
+    CookieBackend,
+    FernetBackend,
+    JWTBackend,
+    Keyring,
+    Lifetime,
+    Record,
+    SignedBackend,
+    build_backend,
+)
+
+KEYED = [b for b in COOKIE_BACKENDS if b != "base64"]
+
+
+def _backend(name: str, **options: Any) -> CookieBackend:
+    backend = build_backend(make_settings(backend=name, **options))
+    assert isinstance(backend, CookieBackend)
+    return backend
+
+
+def _record(payload: bytes = b'{"user_id":7,"cart":[1,2]}', created: int = START) -> Record:
+    return Record(payload, created, created)
+
+
+@pytest.mark.parametrize("name", COOKIE_BACKENDS)
+def test_sealed_record_unseals_to_the_same_data_and_times(name: str) -> None:
+    backend = _backend(name)
+    record = Record(b'{"a":[1,{"b":"\\u00e9"}]}', START - 100, START - 10)
+    value = backend.seal(record)
+    assert backend.unseal(value, START) == record
+
+
+@pytest.mark.parametrize("name", COOKIE_BACKENDS)
+def test_cookie_values_use_only_cookie_safe_characters(name: str) -> None:
+    value = _backend(name).seal(_record())
+    allowed = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=")
+    assert set(value) <= allowed
+
+
+@pytest.mark.parametrize("name", COOKIE_BACKENDS)
+def test_token_past_max_age_is_refused_however_the_browser_kept_it(name: str) -> None:
+    backend = _backend(name, max_age=100)
+    value = backend.seal(_record())
+    assert backend.unseal(value, START + 99).payload
+    with pytest.raises(BadCookie):
+        backend.unseal(value, START + 100)
+
+
+@pytest.mark.parametrize("name", COOKIE_BACKENDS)
+def test_token_idle_longer_than_idle_timeout_is_refused(name: str) -> None:
+    backend = _backend(name, idle_timeout=300, max_age=3600)
+    value = backend.seal(Record(b"{}", START, START + 1000))
+    backend.unseal(value, START + 1299)
+    with pytest.raises(BadCookie):
+        backend.unseal(value, START + 1300)
+
+
+@pytest.mark.parametrize("name", COOKIE_BACKENDS)
+def test_token_from_the_future_is_refused(name: str) -> None:
+    backend = _backend(name)
+    value = backend.seal(_record(created=START + 3600))
+    with pytest.raises(BadCookie):
+        backend.unseal(value, START)
+
+
+@pytest.mark.parametrize("name", KEYED)
+def test_token_under_another_secret_is_refused(name: str) -> None:
+    value = _backend(name, secret_key=OTHER_SECRET).seal(_record())
+    with pytest.raises(BadCookie):
+        _backend(name).unseal(value, START)
+
+
+@pytest.mark.parametrize("name", KEYED)
+def test_token_moved_to_another_cookie_name_is_refused(name: str) -> None:
+    value = _backend(name, cookie_name="admin").seal(_record())
+    with pytest.raises(BadCookie):
+        _backend(name).unseal(value, START)
+
+
+@pytest.mark.parametrize("name", KEYED)
+def test_token_under_a_fallback_secret_still_loads(name: str) -> None:
+    old = _backend(name, secret_key=OTHER_SECRET)
+    value = old.seal(_record())
+    rotated = _backend(name, secret_key=SECRET, secret_key_fallbacks=[OTHER_SECRET])
+    assert rotated.unseal(value, START).payload == _record().payload
+    fresh = rotated.seal(_record())
+    with pytest.raises(BadCookie):
+        old.unseal(fresh, START)  # new tokens use the current key
+
+
+@pytest.mark.parametrize("name", KEYED)
+def test_every_single_character_change_is_refused(name: str) -> None:
+    backend = _backend(name)
+    value = backend.seal(_record())
+    refused = 0
+    for index in range(len(value)):
+        for replacement in "A_":
+            if value[index] == replacement:
+                continue
+            forged = value[:index] + replacement + value[index + 1 :]
+            try:
+                record = backend.unseal(forged, START)
+            except BadCookie:
+                refused += 1
+            else:
+                # base64 slack bits may decode to the same bytes; never to other data
+                assert record == backend.unseal(value, START)
+    assert refused >= len(value)
+
+
+@pytest.mark.parametrize("name", COOKIE_BACKENDS)
+@pytest.mark.parametrize(
+    "value", ["", "a", "!!!", "e30", "null", "chunks-2", "a.b.c", "\u00e9t\u00e9", " " * 50]
+)
+def test_malformed_values_raise_bad_cookie_only(name: str, value: str) -> None:
+    with pytest.raises(BadCookie):
+        _backend(name).unseal(value, START)
+
+
+@pytest.mark.parametrize("name", ["signed", "base64"])
+def test_large_payload_is_compressed_when_that_is_smaller(name: str) -> None:
+    backend = _backend(name)
+    payload = json.dumps({"items": ["same text"] * 200}).encode()
+    value = backend.seal(_record(payload))
+    assert len(value) < len(payload) / 4
+    assert backend.unseal(value, START).payload == payload
+
+
+@pytest.mark.parametrize("name", ["fernet", "aesgcm"])
+def test_encrypted_backends_do_not_compress_unless_asked(name: str) -> None:
+    payload = json.dumps({"items": ["same text"] * 200}).encode()
+    plain = _backend(name).seal(_record(payload))
+    packed = _backend(name, compress=True).seal(_record(payload))
+    assert len(plain) > len(payload)
+    assert len(packed) < len(payload) / 4
+
+
+def test_a_compression_bomb_is_refused_before_it_is_inflated() -> None:
+    backend = SignedBackend(Keyring(SECRET.encode()), Lifetime(3600), max_bytes=4096)
+    bomb = json.dumps({"x": "a" * 100_000}).encode()
+    value = SignedBackend(Keyring(SECRET.encode()), Lifetime(3600)).seal(_record(bomb))
+    assert len(value) < 1000
+    with pytest.raises(BadCookie, match="too large"):
+        backend.unseal(value, START)
+
+
+def test_base64_tokens_can_be_forged_which_is_why_they_need_an_opt_in() -> None:
+    backend = _backend("base64")
+    frame = bytes((0x42, 0)) + START.to_bytes(4, "big") * 2 + b'{"user_id":1}'
+    forged = base64.urlsafe_b64encode(frame).decode().rstrip("=")
+    assert backend.unseal(forged, START).payload == b'{"user_id":1}'
+
+
+def test_aesgcm_encrypts_each_token_under_a_fresh_salt() -> None:
+    backend = _backend("aesgcm")
+    first, second = backend.seal(_record()), backend.seal(_record())
+    assert first != second
+    assert first[:6] == second[:6]  # format and key id
+    assert b"user_id" not in base64.urlsafe_b64decode(first + "==")
+
+
+def test_fernet_keys_are_derived_so_long_and_non_ascii_secrets_work() -> None:
+    for secret in ("\u00e9" * 40, "k" * 200):
+        backend = FernetBackend(Keyring(secret.encode()), Lifetime(3600))
+        assert backend.unseal(backend.seal(_record()), START) == _record()
+
+
+def test_fernet_ttl_bounds_the_token_age() -> None:
+    backend = FernetBackend(Keyring(SECRET.encode()), Lifetime(100))
+    value = backend.seal(_record())
+    with pytest.raises(BadCookie):
+        backend.unseal(value, START + 101)
+
+
+def test_aesgcm_backend_refuses_a_token_whose_salt_was_changed() -> None:
+    backend = AESGCMBackend(Keyring(SECRET.encode()), Lifetime(3600))
+    raw = bytearray(base64.urlsafe_b64decode(backend.seal(_record()) + "=="))
+    raw[6] ^= 1
+    with pytest.raises(BadCookie):
+        backend.unseal(base64.urlsafe_b64encode(bytes(raw)).decode().rstrip("="), START)
+
+
+# -- JWT -----------------------------------------------------------------------------------
+
+
+def _claims(value: str) -> dict[str, Any]:
+    return jwt.decode(value, options={"verify_signature": False})
+
+
+def _jwt_key(backend: JWTBackend) -> bytes:
+    return base64.urlsafe_b64decode(backend.verification_key() + "==")
+
+
+def test_jwt_carries_the_data_as_claims_with_registered_times() -> None:
+    backend = _backend("jwt", max_age=600)
+    assert isinstance(backend, JWTBackend)
+    claims = _claims(backend.seal(Record(b'{"user_id":7}', START - 10, START)))
+    assert claims["user_id"] == 7
+    assert claims["iss"] == "satchel"
+    assert claims["aud"] == "session"
+    assert claims["iat"] == claims["nbf"] == START
+    assert claims["exp"] == START - 10 + 600
+    assert claims["orig_iat"] == START - 10
+    header = jwt.get_unverified_header(backend.seal(_record()))
+    assert header["alg"] == "HS256"
+    assert header["kid"]
+
+
+def test_jwt_namespaces_keys_that_collide_with_registered_claims() -> None:
+    backend = _backend("jwt")
+    data = {"sub": 1, "aud": "x", "exp": 0, "_private": True, "iss": None, "plain": 1}
+    value = backend.seal(_record(json.dumps(data).encode()))
+    claims = _claims(value)
+    assert claims["_sub"] == 1
+    assert claims["_exp"] == 0
+    assert claims["__private"] is True
+    assert claims["aud"] == "session"
+    assert json.loads(backend.unseal(value, START).payload) == data
+
+
+def test_jwt_verifies_with_plain_pyjwt_and_the_published_key() -> None:
+    backend = _backend("jwt")
+    assert isinstance(backend, JWTBackend)
+    value = backend.seal(_record(created=int(time.time())))
+    claims = jwt.decode(
+        value, _jwt_key(backend), algorithms=["HS256"], audience="session", issuer="satchel"
+    )
+    assert claims["user_id"] == 7
+
+
+@pytest.mark.parametrize("algorithm", ["HS384", "HS512", "EdDSA", "ES256"])
+def test_jwt_other_algorithms_round_trip_and_verify_elsewhere(algorithm: str) -> None:
+    backend = _backend("jwt", jwt_algorithm=algorithm)
+    assert isinstance(backend, JWTBackend)
+    now = int(time.time())
+    value = backend.seal(_record(created=now))
+    assert jwt.get_unverified_header(value)["alg"] == algorithm
+    assert backend.unseal(value, now) == _record(created=now)
+    key: Any = backend.verification_key()
+    if algorithm.startswith("HS"):
+        key = _jwt_key(backend)
+    claims = jwt.decode(value, key, algorithms=[algorithm], audience="session")
+    assert claims["user_id"] == 7
+
+
+def test_jwt_asymmetric_key_is_stable_for_one_secret() -> None:
+    first = _backend("jwt", jwt_algorithm="EdDSA")
+    second = _backend("jwt", jwt_algorithm="EdDSA")
+    assert isinstance(first, JWTBackend)
+    assert isinstance(second, JWTBackend)
+    assert first.verification_key() == second.verification_key()
+    assert "BEGIN PUBLIC KEY" in first.verification_key()
+
+
+def _forge(backend: JWTBackend, claims: dict[str, Any], **kwargs: Any) -> str:
+    header = jwt.get_unverified_header(backend.seal(_record()))
+    kwargs.setdefault("algorithm", "HS256")
+    kwargs.setdefault("headers", {"kid": header["kid"]})
+    key = kwargs.pop("key", _jwt_key(backend))
+    return jwt.encode(claims, key, **kwargs)
+
+
+def _valid_claims(**changes: Any) -> dict[str, Any]:
+    claims: dict[str, Any] = {
+        "iss": "satchel",
+        "aud": "session",
+        "iat": START,
+        "nbf": START,
+        "exp": START + 600,
+        "orig_iat": START,
+        "user_id": 1,
+    }
+    claims.update(changes)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def test_jwt_forged_claims_with_the_right_key_do_load() -> None:
+    backend = _backend("jwt")
+    assert isinstance(backend, JWTBackend)
+    assert backend.unseal(_forge(backend, _valid_claims()), START).payload == b'{"user_id":1}'
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"exp": START - 1},
+        {"exp": None},
+        {"iat": None},
+        {"nbf": START + 3600},
+        {"orig_iat": None},
+        {"iss": "someone-else"},
+        {"aud": "other-cookie"},
+        {"aud": None},
+        {"exp": "tomorrow"},
+        {"exp": True},
+        {"iat": START + 7200, "nbf": START, "exp": START + 9000},
+    ],
+)
+def test_jwt_with_missing_or_wrong_registered_claims_is_refused(changes: dict[str, Any]) -> None:
+    backend = _backend("jwt")
+    assert isinstance(backend, JWTBackend)
+    with pytest.raises(BadCookie):
+        backend.unseal(_forge(backend, _valid_claims(**changes)), START)
+
+
+def test_jwt_algorithm_none_is_refused() -> None:
+    backend = _backend("jwt")
+    assert isinstance(backend, JWTBackend)
+    header = jwt.get_unverified_header(backend.seal(_record()))
+    unsigned = jwt.encode(_valid_claims(), "", algorithm="none", headers={"kid": header["kid"]})
+    with pytest.raises(BadCookie):
+        backend.unseal(unsigned, START)
+
+
+def test_jwt_with_another_hmac_algorithm_is_refused() -> None:
+    backend = _backend("jwt")
+    assert isinstance(backend, JWTBackend)
+    forged = _forge(backend, _valid_claims(), algorithm="HS512", key=_jwt_key(backend) * 2)
+    with pytest.raises(BadCookie):
+        backend.unseal(forged, START)
+
+
+def test_jwt_hs_token_signed_with_the_public_key_is_refused() -> None:
+    backend = _backend("jwt", jwt_algorithm="EdDSA")
+    assert isinstance(backend, JWTBackend)
+    public = backend.verification_key().encode()
+    header = jwt.get_unverified_header(backend.seal(_record()))
+    # PyJWT refuses a PEM as an HMAC secret, so the attacker's token is built by hand
+    forged = _hand_signed(public, _valid_claims(), {"alg": "HS256", "kid": header["kid"]})
+    with pytest.raises(BadCookie):
+        backend.unseal(forged, START)
+
+
+def _hand_signed(key: bytes, claims: dict[str, Any], header: dict[str, Any]) -> str:
+    """An HS256 JWS built without PyJWT, which refuses to make some malicious tokens."""
+    import hashlib
+    import hmac
+
+    def enc(part: bytes) -> str:
+        return base64.urlsafe_b64encode(part).decode().rstrip("=")
+
+    head = enc(json.dumps(header).encode())
+    body = enc(json.dumps(claims).encode())
+    signature = hmac.new(key, f"{head}.{body}".encode(), hashlib.sha256).digest()
+    return f"{head}.{body}.{enc(signature)}"
+
+
+@pytest.mark.parametrize("kid", ["unknown", None, 5])
+def test_jwt_with_an_unknown_key_id_is_refused(kid: Any) -> None:
+    backend = _backend("jwt")
+    assert isinstance(backend, JWTBackend)
+    header = {"alg": "HS256"} if kid is None else {"alg": "HS256", "kid": kid}
+    with pytest.raises(BadCookie):
+        backend.unseal(_hand_signed(_jwt_key(backend), _valid_claims(), header), START)
+
+
+def test_jwt_with_an_unknown_critical_header_is_refused() -> None:
+    backend = _backend("jwt")
+    assert isinstance(backend, JWTBackend)
+    header = jwt.get_unverified_header(backend.seal(_record()))
+    forged = _forge(backend, _valid_claims(), headers={"kid": header["kid"], "crit": ["x"]})
+    with pytest.raises(BadCookie):
+        backend.unseal(forged, START)
+
+
+def test_jwt_non_json_payload_is_refused() -> None:
+    backend = _backend("jwt")
+    assert isinstance(backend, JWTBackend)
+    header = jwt.get_unverified_header(backend.seal(_record()))
+    token = jwt.api_jws.PyJWS().encode(
+        b"not json", _jwt_key(backend), algorithm="HS256", headers={"kid": header["kid"]}
+    )
+    with pytest.raises(BadCookie):
+        backend.unseal(token, START)
+
+
+def test_signed_backend_checks_length_before_decompressing_anything() -> None:
+    backend = _backend("signed")
+    raw = base64.urlsafe_b64decode(backend.seal(_record()) + "==")
+    truncated = base64.urlsafe_b64encode(raw[:20]).decode().rstrip("=")
+    with pytest.raises(BadCookie, match="not a signed session token"):
+        backend.unseal(truncated, START)

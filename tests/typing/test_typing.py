@@ -1,0 +1,40 @@
+"""mypy accepts a conforming custom backend and rejects a wrong one."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+
+
+def _mypy(name: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    target = tmp_path / name
+    shutil.copy(HERE / name, target)
+    return subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", target.name],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.mark.slow
+def test_mypy_accepts_a_structurally_conforming_backend(tmp_path: Path) -> None:
+    result = _mypy("accept_custom_backend.py", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Success" in result.stdout
+
+
+@pytest.mark.slow
+def test_mypy_rejects_a_backend_with_the_wrong_signature(tmp_path: Path) -> None:
+    result = _mypy("reject_wrong_signature.py", tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert 'Incompatible types in assignment (expression has type "WrongStore"' in result.stdout
+    assert "def read(self, value: bytes) -> Record" in result.stdout
+    assert 'Argument "backend" to "SessionManager"' in result.stdout
