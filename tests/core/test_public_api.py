@@ -16,7 +16,7 @@ PUBLIC_PACKAGES = ["satchel"]
 
 
 def _public_members(obj: object) -> list[tuple[str, object]]:
-    members = []
+    members: list[tuple[str, object]] = []
     for name, member in vars(obj).items():
         if name.startswith("_"):
             continue
@@ -56,7 +56,9 @@ def test_importing_satchel_loads_no_optional_dependency() -> None:
         "import sys, satchel; "
         "print(sorted(m for m in ('jwt', 'cryptography', 'redis') if m in sys.modules))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "[]"
 
 

@@ -85,4 +85,3 @@ class Keyring:
             DerivedKey(kid, hkdf(secret, info, length))
             for kid, secret in zip(self.kids, self._secrets, strict=True)
         )
-
