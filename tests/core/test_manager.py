@@ -648,3 +648,45 @@ async def test_repr_shows_keys_but_no_values_or_ids(manager_factory: Factory) ->
 
 def test_cookie_value_repr_hides_the_value() -> None:
     assert "abc" not in repr(CookieValue("abc"))
+
+
+# -- explicit loading ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("store", [False, True])
+async def test_prepared_session_refuses_access_until_loaded(
+    manager_factory: Factory, clock: FrozenClock, store: bool
+) -> None:
+    from satchel import SessionNotLoaded
+
+    manager = (
+        SessionManager(make_settings(), backend=DictStoreBackend(), clock=clock)
+        if store
+        else manager_factory()
+    )
+    jar = await _issue(manager, user_id=3)
+    session = manager.prepare(jar.header)
+    assert not session.is_loaded
+    assert repr(session) == "<Session pending>"
+    with pytest.raises(SessionNotLoaded):
+        session.get("user_id")
+    with pytest.raises(SessionNotLoaded):
+        session["x"] = 1
+    assert await manager.commit(session) == []
+    await session.load()
+    await session.load()
+    assert session.is_loaded
+    assert session["user_id"] == 3
+
+
+async def test_aclose_closes_a_backend_that_has_connections(clock: FrozenClock) -> None:
+    class Closable(DictStoreBackend):
+        closed = 0
+
+        async def aclose(self) -> None:
+            Closable.closed += 1
+
+    manager = SessionManager(make_settings(), backend=Closable(), clock=clock)
+    await manager.aclose()
+    assert Closable.closed == 1
+    await SessionManager(make_settings()).aclose()  # cookie backends have nothing to close

@@ -97,6 +97,18 @@ class SessionManager:
         """
         if self._lazy:
             return Session(self, cookies)
+        return Session(self, await self._fetch(cookies))
+
+    def prepare(self, cookies: Cookies) -> Session:
+        """A session that does nothing, not even I/O, until ``await session.load()``;
+        touching it before then raises `SessionNotLoaded` (explicit loading)."""
+        return Session(self, cookies, pending=True)
+
+    async def _fetch(self, cookies: Any) -> Any:
+        """What `Session` decodes on first touch: the cookies themselves for a cookie
+        backend, the store's record (fetched now) for any other."""
+        if self._lazy:
+            return cookies
         incoming = record = None
         try:
             incoming = self.cookie.read(cookies)
@@ -107,7 +119,13 @@ class SessionManager:
         except Exception as exc:
             self._rejected(exc)
             record = None
-        return Session(self, _Fetched(incoming, record))
+        return _Fetched(incoming, record)
+
+    async def aclose(self) -> None:
+        """Release the backend's connections (adapters call it at application shutdown)."""
+        close = getattr(self.backend, "aclose", None)
+        if close is not None:
+            await close()
 
     def _checked(self, incoming: CookieValue) -> str:
         if len(incoming.value) > self._max_value:

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from satchel.errors import SessionNotLoaded
+
 if TYPE_CHECKING:
     from satchel.manager import SessionManager
     from satchel.records import CookieValue, Record
@@ -53,16 +55,24 @@ class Session(MutableMapping[str, Any]):
     and `flash` / `pop_flashes` carry one-time messages to the next page.
     """
 
-    __slots__ = ("_data", "_incoming", "_manager", "_record", "_regenerate", "_source")
+    __slots__ = (
+        "_data",
+        "_incoming",
+        "_manager",
+        "_pending",
+        "_record",
+        "_regenerate",
+        "_source",
+    )
 
     def __init__(
-        self,
-        manager: SessionManager,
-        source: object = None,
+        self, manager: SessionManager, source: object = None, *, pending: bool = False
     ) -> None:
-        """Made by `SessionManager.load`; *source* is what the manager decodes on first touch."""
+        """Made by `SessionManager.load` (or `prepare`, with *pending*); *source* is
+        what the manager decodes on first touch."""
         self._manager = manager
         self._source: object = source
+        self._pending = pending
         self._data: dict[str, Any] | None = None
         self._record: Record | None = None
         self._incoming: CookieValue | None = None
@@ -71,10 +81,26 @@ class Session(MutableMapping[str, Any]):
     def _load(self) -> dict[str, Any]:
         data = self._data
         if data is None:
+            if self._pending:
+                raise SessionNotLoaded(
+                    "the session was accessed before it was loaded: await its load() first"
+                )
             self._incoming, self._record, data = self._manager._open(self._source)
             self._data = data
             self._source = None
         return data
+
+    async def load(self) -> None:
+        """Finish loading a session made by `SessionManager.prepare` (a store backend
+        fetches its record here). Does nothing if already loaded."""
+        if self._pending:
+            self._source = await self._manager._fetch(self._source)
+            self._pending = False
+
+    @property
+    def is_loaded(self) -> bool:
+        """False only for a prepared session whose `load` has not been awaited."""
+        return not self._pending
 
     def __getitem__(self, key: str) -> Any:
         return (self._data if self._data is not None else self._load())[key]
@@ -103,6 +129,8 @@ class Session(MutableMapping[str, Any]):
         self._load().clear()
 
     def __repr__(self) -> str:
+        if self._pending:
+            return "<Session pending>"
         if self._data is None:
             return "<Session not loaded>"
         state = "new" if self._record is None else "loaded"
