@@ -666,7 +666,8 @@ async def test_prepared_session_refuses_access_until_loaded(
     )
     jar = await _issue(manager, user_id=3)
     session = manager.prepare(jar.header)
-    assert not session.is_loaded
+    loaded_before = session.is_loaded
+    assert loaded_before is False
     assert repr(session) == "<Session pending>"
     with pytest.raises(SessionNotLoaded):
         session.get("user_id")
