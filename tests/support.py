@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 from satchel import SessionSettings
 
 SECRET = "test-secret-0123456789abcdefghijklmnop"
 OTHER_SECRET = "another-secret-0123456789abcdefghijkl"
 COOKIE_BACKENDS = ("signed", "jwt", "fernet", "aesgcm", "base64")
 START = 1_800_000_000
+
+
+class Cart(BaseModel):
+    """The typed session data the contract apps validate (every field has a default)."""
+
+    items: list[int] = []
+    owner: str | None = None
 
 
 class FrozenClock:
