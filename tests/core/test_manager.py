@@ -691,3 +691,17 @@ async def test_aclose_closes_a_backend_that_has_connections(clock: FrozenClock) 
     await manager.aclose()
     assert Closable.closed == 1
     await SessionManager(make_settings()).aclose()  # cookie backends have nothing to close
+
+
+async def test_a_backend_that_is_falsy_when_empty_is_still_the_one_used() -> None:
+    from satchel import MemoryStore
+
+    settings = make_settings(backend="memory")
+    store = MemoryStore.from_settings(settings)
+    assert len(store) == 0
+    manager = SessionManager(settings, backend=store)
+    assert manager.backend is store
+    session = await manager.load(None)
+    session["a"] = 1
+    await manager.commit(session)
+    assert len(store) == 1

@@ -5,10 +5,13 @@ satchel-muffin) map a framework's request and response onto it.
 """
 
 from satchel.backends import build_backend
+from satchel.backends._store import StoreBackend
 from satchel.backends.aesgcm import AESGCMBackend
 from satchel.backends.base64 import Base64Backend
 from satchel.backends.fernet import FernetBackend
 from satchel.backends.jwt import JWTBackend
+from satchel.backends.memory import MemoryStore
+from satchel.backends.redis import RedisStore
 from satchel.backends.signed import SignedBackend
 from satchel.cookies import COOKIE_LIMIT, DefaultCookiePolicy
 from satchel.errors import (
@@ -17,6 +20,7 @@ from satchel.errors import (
     SatchelError,
     SerializationError,
     SessionConflict,
+    SessionEnded,
     SessionNotLoaded,
     SessionTooLarge,
 )
@@ -50,12 +54,15 @@ __all__ = [
     "JWTBackend",
     "Keyring",
     "Lifetime",
+    "MemoryStore",
     "Record",
+    "RedisStore",
     "SatchelError",
     "SerializationError",
     "Serializer",
     "Session",
     "SessionConflict",
+    "SessionEnded",
     "SessionManager",
     "SessionMetadata",
     "SessionNotLoaded",
@@ -63,6 +70,7 @@ __all__ = [
     "SessionSettings",
     "SessionTooLarge",
     "SignedBackend",
+    "StoreBackend",
     "build_backend",
     "generate_key",
     "hkdf",

@@ -53,5 +53,13 @@ class SessionConflict(SatchelError):
     """Another request changed the same session key first (with ``on_conflict="raise"``)."""
 
 
+class SessionEnded(SatchelError):
+    """The session was ended (logout, revocation, expiry) while this request ran.
+
+    A store backend raises it from `write` rather than bring the session back;
+    the manager answers with an expiring cookie.
+    """
+
+
 class SessionNotLoaded(SatchelError):
     """The session was accessed before it was loaded (explicit loading mode)."""

@@ -10,7 +10,7 @@ from typing import Any
 
 from satchel.backends import build_backend
 from satchel.cookies import DefaultCookiePolicy
-from satchel.errors import BackendUnavailable, BadCookie
+from satchel.errors import BackendUnavailable, BadCookie, SessionEnded
 from satchel.protocols import Backend, CookieBackend, CookiePolicy, Serializer
 from satchel.records import CookieValue, Lifetime, Record
 from satchel.serializers import JSONSerializer
@@ -69,9 +69,13 @@ class SessionManager:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings if settings is not None else SessionSettings()
-        self.serializer: Serializer = serializer or JSONSerializer()
-        self.cookie: CookiePolicy = cookie or DefaultCookiePolicy.from_settings(self.settings)
-        self.backend: Backend = backend or build_backend(self.settings, self.serializer)
+        self.serializer: Serializer = serializer if serializer is not None else JSONSerializer()
+        self.cookie: CookiePolicy = (
+            cookie if cookie is not None else DefaultCookiePolicy.from_settings(self.settings)
+        )
+        self.backend: Backend = (
+            backend if backend is not None else build_backend(self.settings, self.serializer)
+        )
         self.lifetime = Lifetime.from_settings(self.settings)
         self._clock = clock
         self._lazy = isinstance(self.backend, CookieBackend)
@@ -120,6 +124,20 @@ class SessionManager:
             self._rejected(exc)
             record = None
         return _Fetched(incoming, record)
+
+    async def revoke_user(self, user_id: Any) -> int:
+        """End every session whose data holds *user_id* under ``settings.user_key``
+        (log out everywhere); returns how many ended.
+
+        Only store backends keep the index this needs: a cookie backend's sessions
+        live in browsers and end when they expire (rotate the secret to end them all).
+        """
+        revoke = getattr(self.backend, "revoke_user", None)
+        if revoke is None:
+            name = type(self.backend).__name__
+            raise TypeError(f"{name} cannot revoke sessions: use the memory or redis backend")
+        count: int = await revoke(user_id)
+        return count
 
     async def aclose(self) -> None:
         """Release the backend's connections (adapters call it at application shutdown)."""
@@ -197,10 +215,18 @@ class SessionManager:
         fresh = record is None or regenerate
         created = now if fresh else record.created  # type: ignore[union-attr]
         new = Record(payload, created, now, None if fresh else record.id)  # type: ignore[union-attr]
-        value = await self.backend.write(new, record)
+        try:
+            value = await self.backend.write(new, record)
+        except SessionEnded:
+            self.reject("the session ended while this request ran; its changes are dropped")
+            session._record = session._incoming = None
+            return self.cookie.render(None, max_age=None, previous=incoming)
         max_age = self.lifetime.expires_at(created, now) - now if self.settings.persistent else None
         headers = self.cookie.render(value, max_age=max_age, previous=incoming)
-        session._record = new
+        identify = getattr(self.backend, "session_id", None)
+        session._record = (
+            new if identify is None else Record(payload, created, now, identify(value))
+        )
         stale = incoming.chunks if incoming is not None else 0
         session._incoming = CookieValue(value, max(stale, len(headers) - 1))
         session._regenerate = False

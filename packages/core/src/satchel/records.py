@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from satchel.errors import BadCookie
 
@@ -22,12 +22,15 @@ class Record:
     identity, after `Session.regenerate`) began; `issued` is when it was last
     written, which the idle timeout and rolling lifetime count from. Both are
     Unix seconds. `id` is the session id of store backends, None for cookies.
+    `handle` is a backend's private note from `read`, handed back to it in
+    `write` (the stores keep per-key versions there).
     """
 
     payload: bytes = field(repr=False)
     created: int
     issued: int
     id: str | None = field(default=None, repr=False)
+    handle: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

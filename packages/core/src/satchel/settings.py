@@ -35,6 +35,8 @@ JWTAlgorithm = Literal["HS256", "HS384", "HS512", "EdDSA", "ES256"]
 MAX_COOKIE_AGE = timedelta(days=400)
 """Browsers cap Max-Age and Expires at 400 days (RFC 6265bis)."""
 
+OnConflict = Literal["overwrite", "raise"]
+
 KEYED_BACKENDS: frozenset[str] = frozenset({"signed", "jwt", "fernet", "aesgcm", "memory", "redis"})
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -75,6 +77,12 @@ class SessionOptions(TypedDict, total=False):
     jwt_issuer: str
     user_key: str
     data_model: type[BaseModel] | str | None
+    redis_url: str | SecretStr | None
+    store_prefix: str
+    store_timeout: float
+    store_encrypt: bool
+    store_max_entries: int
+    on_conflict: OnConflict
 
 
 class SessionSettings(BaseSettings):
@@ -187,6 +195,29 @@ class SessionSettings(BaseSettings):
     fresh session, and a change that fails is refused at commit. From the
     environment, a dotted import path (``SESSION_DATA_MODEL=myapp.models:Cart``)."""
 
+    redis_url: SecretStr | None = None
+    """Where the redis backend's server is (``redis://host:6379/0``, ``rediss://`` for
+    TLS). Secret, since it may hold a password."""
+
+    store_prefix: str = "satchel:"
+    """Prefix of every key a store backend writes."""
+
+    store_timeout: float = Field(default=2.0, gt=0)
+    """Seconds a store operation may take before it counts as `BackendUnavailable`."""
+
+    store_encrypt: bool = False
+    """Encrypt session data at rest in the store (AES-256-GCM, keys derived from
+    `secret_key` and rotated with it), so a shared Redis holds nothing readable."""
+
+    store_max_entries: int = Field(default=10_000, ge=1)
+    """The most sessions the memory backend keeps; beyond it, expired sessions go
+    first, then the least recently written."""
+
+    on_conflict: OnConflict = "overwrite"
+    """When two requests of one session change the same key, the later commit wins
+    (``overwrite``) or raises `SessionConflict` (``raise``). Changes to different keys
+    always merge."""
+
     @field_validator("secret_key_fallbacks", mode="before")
     @classmethod
     def _split_fallbacks(cls, value: Any) -> Any:
@@ -265,6 +296,11 @@ class SessionSettings(BaseSettings):
             yield (
                 "backend='base64' makes cookies anyone can forge; "
                 "set allow_unsigned=True to use it anyway"
+            )
+        if self.backend == "redis" and self.redis_url is None:
+            yield (
+                "redis_url is required for backend='redis' "
+                "(or pass your own RedisStore as SessionManager(backend=...))"
             )
         if self.backend in KEYED_BACKENDS:
             if self.secret_key is None:

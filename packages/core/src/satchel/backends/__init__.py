@@ -38,9 +38,17 @@ def build_backend(settings: SessionSettings, serializer: Serializer | None = Non
             from satchel.backends.base64 import Base64Backend
 
             return Base64Backend.from_settings(settings)
+        if name == "memory":
+            from satchel.backends.memory import MemoryStore
+
+            return MemoryStore.from_settings(settings, serializer)
+        if name == "redis":
+            from satchel.backends.redis import RedisStore
+
+            return RedisStore.from_settings(settings, serializer)
     except ImportError as exc:
-        extra = "jwt" if name == "jwt" else "crypto"
+        extra = {"jwt": "jwt", "redis": "redis"}.get(name, "crypto")
         raise ImportError(
             f"backend={name!r} needs an optional dependency: pip install 'satchel-core[{extra}]'"
         ) from exc
-    raise ValueError(f"backend={name!r} is not available in this version of satchel-core")
+    raise ValueError(f"unknown backend {name!r}")

@@ -1,0 +1,346 @@
+"""What the memory and redis stores share: signed ids, hashed keys, per-key writes, revocation.
+
+The cookie holds ``base64url(tag | id | mac)``: a 24-bit routing tag, 256 random
+bits of id from `secrets`, and a 128-bit HMAC over both, so a forged id is
+refused before any lookup. The store keys on ``prefix{tag}:hash(tag | id)``: a
+leaked store or key listing gives no usable id, and the tag, kept across
+`Session.regenerate`, puts every key one write touches in one Redis Cluster slot.
+
+A record is a hash of fields: ``m:c`` and ``m:i`` (created, last written) and
+one ``d:<name>`` field per session key, holding that key's serialized value.
+Writes send only the fields that changed, so two requests that change different
+keys of one session both persist. With ``store_encrypt`` every value is sealed
+with AES-256-GCM bound to its record and field, and field names are hashed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+from satchel.backends._aead import Sealer
+from satchel.backends._codec import b64decode, b64encode
+from satchel.errors import BadCookie, SessionConflict, SessionEnded
+from satchel.keys import Keyring
+from satchel.protocols import Serializer
+from satchel.records import Lifetime, Record
+from satchel.serializers import JSONSerializer
+from satchel.settings import OnConflict, SessionSettings
+
+TAG_BYTES = 3
+ID_BYTES = 32
+MAC_BYTES = 16
+_RAW_BYTES = TAG_BYTES + ID_BYTES
+CREATED = "m:c"
+ISSUED = "m:i"
+DATA = "d:"
+
+
+@dataclass(frozen=True, slots=True)
+class IndexChange:
+    """Add or remove one session in one user's index (a sorted set scored by expiry)."""
+
+    index: str
+    member: str
+    expires: int | None
+    """The session's expiry for an addition; None removes the member."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoreWrite:
+    """One atomic change to a stored session, as a storage engine applies it.
+
+    `source` is the record a regenerated session moves away from (deleted in the
+    same step) and `create` says the record is new. `expect`, with
+    ``on_conflict="raise"``, maps each touched field to the SHA-1 (hex) of the
+    stored value it was loaded with ("" when it was absent); any difference
+    means another request changed it first.
+    """
+
+    key: str
+    source: str | None
+    create: bool
+    fields: dict[str, bytes]
+    removed: list[str]
+    expect: dict[str, str] | None
+    created: int
+    issued: int
+    ttl: int
+    now: int
+    index: tuple[IndexChange, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """What a read remembers for the write: the field each key is stored under (the
+    hashed names change when keys rotate) and, with ``on_conflict="raise"``, the
+    SHA-1 of every stored field."""
+
+    fields: dict[str, str]
+    versions: dict[str, str] | None
+
+
+class StoreBackend(ABC):
+    """Base of the server-side stores: everything but talking to the storage itself.
+
+    Subclasses implement `_fetch`, `_apply`, `_remove` and `_revoke` for their
+    storage; this class holds ids, keys, encryption, expiry and the user index.
+    """
+
+    __slots__ = (
+        "_id_keys",
+        "_index_keys",
+        "_lifetime",
+        "_limit",
+        "_on_conflict",
+        "_prefix",
+        "_sealer",
+        "_serializer",
+        "_user_key",
+    )
+
+    def __init__(
+        self,
+        keyring: Keyring,
+        lifetime: Lifetime,
+        *,
+        cookie_name: str = "session",
+        serializer: Serializer | None = None,
+        user_key: str = "user_id",
+        prefix: str = "satchel:",
+        encrypt: bool = False,
+        on_conflict: OnConflict = "overwrite",
+        max_bytes: int = 256 * 1024,
+    ) -> None:
+        self._id_keys = tuple(k.key for k in keyring.derive(f"store/v1/id/{cookie_name}", 32))
+        self._index_keys = tuple(k.key for k in keyring.derive("store/v1/user-index", 32))
+        self._sealer = Sealer(keyring, "store/v1/data") if encrypt else None
+        self._lifetime = lifetime
+        self._serializer = serializer or JSONSerializer()
+        self._user_key = user_key
+        self._prefix = prefix
+        self._on_conflict = on_conflict
+        self._limit = max_bytes
+
+    @staticmethod
+    def options(settings: SessionSettings) -> dict[str, Any]:
+        """Constructor keywords shared by every store, taken from *settings*."""
+        return {
+            "cookie_name": settings.cookie_name,
+            "user_key": settings.user_key,
+            "prefix": settings.store_prefix,
+            "encrypt": settings.store_encrypt,
+            "on_conflict": settings.on_conflict,
+            "max_bytes": settings.max_session_bytes,
+        }
+
+    # -- ids and keys --------------------------------------------------------------------
+
+    def _mac(self, key: bytes, raw: bytes) -> bytes:
+        return hmac.digest(key, raw, "sha256")[:MAC_BYTES]
+
+    def _value(self, raw: bytes) -> str:
+        return b64encode(raw + self._mac(self._id_keys[0], raw))
+
+    def _verify(self, value: str) -> bytes:
+        """The raw tag and id of a cookie value, once its MAC checks out under some key."""
+        blob = b64decode(value)
+        if len(blob) != _RAW_BYTES + MAC_BYTES:
+            raise BadCookie("not a session id")
+        raw, mac = blob[:_RAW_BYTES], blob[_RAW_BYTES:]
+        if not any(hmac.compare_digest(mac, self._mac(k, raw)) for k in self._id_keys):
+            raise BadCookie("bad session id signature")
+        return raw
+
+    def _key(self, raw: bytes) -> str:
+        tag = b64encode(raw[:TAG_BYTES])
+        return f"{self._prefix}{{{tag}}}:{b64encode(hashlib.sha256(raw).digest()[:18])}"
+
+    def _index(self, user: Any, key: bytes | None = None) -> str:
+        text = json.dumps(user, sort_keys=True, separators=(",", ":")).encode()
+        digest = b64encode(hmac.digest(key or self._index_keys[0], text, "sha256")[:18])
+        return f"{self._prefix}{{u:{digest}}}:sessions"
+
+    def session_id(self, value: str) -> str | None:
+        """The id a cookie value carries (no I/O, no check beyond its shape)."""
+        try:
+            blob = b64decode(value)
+        except BadCookie:
+            return None
+        return b64encode(blob[:_RAW_BYTES]) if len(blob) == _RAW_BYTES + MAC_BYTES else None
+
+    # -- fields --------------------------------------------------------------------------
+
+    def _field(self, name: str) -> str:
+        if self._sealer is None:
+            return DATA + name
+        return DATA + b64encode(hmac.digest(self._index_keys[0], name.encode(), "sha256")[:12])
+
+    def _pack(self, key: str, field: str, name: str, value: Any) -> bytes:
+        plain = self._serializer.dumps({name: value})
+        if self._sealer is None:
+            return plain
+        return self._sealer.seal(plain, f"{key}\n{field}".encode())
+
+    def _unpack(self, key: str, field: str, stored: bytes) -> dict[str, Any]:
+        plain = (
+            stored
+            if self._sealer is None
+            else self._sealer.open(stored, f"{key}\n{field}".encode())
+        )
+        entry = self._serializer.loads(plain)
+        if len(entry) != 1 or (self._sealer is None and DATA + next(iter(entry)) != field):
+            raise BadCookie("a stored field does not match its name")
+        return entry
+
+    # -- the Backend protocol --------------------------------------------------------------
+
+    async def read(self, value: str, now: int) -> Record:
+        """Verify the id's signature, fetch its record, check both timeouts."""
+        raw = self._verify(value)
+        key = self._key(raw)
+        fields = await self._fetch(key, now)
+        if not fields:
+            raise BadCookie("unknown or expired session id")
+        try:
+            created, issued = int(fields[CREATED]), int(fields[ISSUED])
+        except (KeyError, ValueError):
+            raise BadCookie("a stored record has no times") from None
+        self._lifetime.check(created, issued, now)
+        data: dict[str, Any] = {}
+        names: dict[str, str] = {}
+        size = 0
+        for field, stored in fields.items():
+            if field.startswith(DATA):
+                size += len(stored)
+                entry = self._unpack(key, field, stored)
+                data.update(entry)
+                names[next(iter(entry))] = field
+        if size > self._limit:
+            raise BadCookie("stored session larger than max_session_bytes")
+        versions = None
+        if self._on_conflict == "raise":
+            # a version stamp compared with Redis' SHA1HEX, not a security digest
+            versions = {f: hashlib.sha1(v).hexdigest() for f, v in fields.items()}  # noqa: S324
+        handle = Loaded(names, versions)
+        return Record(self._serializer.dumps(data), created, issued, b64encode(raw), handle)
+
+    async def write(self, record: Record, previous: Record | None) -> str:
+        """Store the changed keys only (all of them for a new or regenerated session)."""
+        data = self._serializer.loads(record.payload)
+        old = self._serializer.loads(previous.payload) if previous is not None else {}
+        old_raw = b64decode(previous.id) if previous is not None and previous.id else None
+        moving = old_raw is not None and record.id is None
+        if old_raw is None or moving:
+            raw = secrets.token_bytes(ID_BYTES)
+            raw = (old_raw[:TAG_BYTES] if old_raw else secrets.token_bytes(TAG_BYTES)) + raw
+        else:
+            raw = old_raw
+        key = self._key(raw)
+        fields: dict[str, bytes] = {}
+        removed: list[str] = []
+        expect: dict[str, str] | None = None
+        if old_raw is None or moving:
+            for name, value in data.items():
+                field = self._field(name)
+                fields[field] = self._pack(key, field, name, value)
+        else:
+            loaded = previous.handle if previous is not None else None
+            stored = loaded.fields if isinstance(loaded, Loaded) else {}
+            dumps = self._serializer.dumps
+            for name, value in data.items():
+                if name not in old or dumps({name: old[name]}) != dumps({name: value}):
+                    field = stored.get(name) or self._field(name)
+                    fields[field] = self._pack(key, field, name, value)
+            removed = [stored.get(name) or self._field(name) for name in old if name not in data]
+            if isinstance(loaded, Loaded) and loaded.versions is not None:
+                expect = {f: loaded.versions.get(f, "") for f in (*fields, *removed)}
+        expires = self._lifetime.expires_at(record.created, record.issued)
+        old_key = self._key(old_raw) if old_raw is not None else None
+        change = StoreWrite(
+            key=key,
+            source=old_key if moving else None,
+            create=old_raw is None or moving,
+            fields=fields,
+            removed=removed,
+            expect=expect,
+            created=record.created,
+            issued=record.issued,
+            ttl=max(expires - record.issued, 1),
+            now=record.issued,
+            index=self._index_changes(previous, old, old_key, data, key, expires),
+        )
+        outcome = await self._apply(change)
+        if outcome == "gone":
+            raise SessionEnded("the session was ended by another request")
+        if outcome == "conflict":
+            raise SessionConflict("another request changed the same session keys first")
+        return self._value(raw)
+
+    def _index_changes(
+        self,
+        previous: Record | None,
+        old: dict[str, Any],
+        old_key: str | None,
+        data: dict[str, Any],
+        key: str,
+        expires: int,
+    ) -> tuple[IndexChange, ...]:
+        """The user-index updates a write needs: none unless the user, the record or
+        (for a logged-in session) its expiry changed, so most writes touch one slot.
+
+        In Redis they share the write's round trip but not its atomicity (the index
+        lives in the user's slot): a write refused as "gone" can leave an index entry
+        that points at nothing, which revocation skips and expiry removes.
+        """
+        old_user, user = old.get(self._user_key), data.get(self._user_key)
+        changes = []
+        if old_user is not None and old_key is not None and (old_user != user or old_key != key):
+            changes.append(IndexChange(self._index(old_user), old_key, None))
+        if user is not None:
+            unchanged = (
+                previous is not None
+                and user == old_user
+                and key == old_key
+                and expires == self._lifetime.expires_at(previous.created, previous.issued)
+            )
+            if not unchanged:
+                changes.append(IndexChange(self._index(user), key, expires))
+        return tuple(changes)
+
+    async def delete(self, record: Record) -> None:
+        """Delete the record and its entry in its user's index."""
+        if record.id is None:
+            return
+        key = self._key(b64decode(record.id))
+        user = self._serializer.loads(record.payload).get(self._user_key)
+        index = () if user is None else (IndexChange(self._index(user), key, None),)
+        await self._remove(key, index, record.issued)
+
+    async def revoke_user(self, user_id: Any) -> int:
+        """End every session that holds *user_id*; returns how many were deleted."""
+        indexes = dict.fromkeys(self._index(user_id, k) for k in self._index_keys)
+        return sum([await self._revoke(index) for index in indexes])
+
+    # -- storage ---------------------------------------------------------------------------
+
+    @abstractmethod
+    async def _fetch(self, key: str, now: int) -> dict[str, bytes] | None:
+        """Every field of the record at *key*, or None when there is none."""
+
+    @abstractmethod
+    async def _apply(self, change: StoreWrite) -> str:
+        """Apply *change* atomically; return "ok", "gone" or "conflict"."""
+
+    @abstractmethod
+    async def _remove(self, key: str, index: tuple[IndexChange, ...], now: int) -> None:
+        """Delete the record at *key* and apply the index changes."""
+
+    @abstractmethod
+    async def _revoke(self, index: str) -> int:
+        """Delete every session listed in *index*, and the index; return the count."""

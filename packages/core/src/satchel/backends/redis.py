@@ -1,0 +1,245 @@
+"""``redis``: sessions in Redis (or Valkey), shared by every worker, pod and machine.
+
+Each operation is one round trip: a read is one HGETALL, a write one Lua script
+(plus, in the same pipeline, the user index when the session holds a user).
+Every key a script touches carries the session's hash tag, so Redis Cluster
+accepts it. Needs Redis 7 or Valkey, and asyncio (redis-py's client is asyncio).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from satchel.backends._store import IndexChange, StoreBackend, StoreWrite
+from satchel.errors import BackendUnavailable
+from satchel.keys import Keyring
+from satchel.protocols import Serializer
+from satchel.records import Lifetime
+from satchel.settings import SessionSettings
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+T = TypeVar("T")
+
+# KEYS: record, source (the record a regenerated session leaves, or the record again)
+# ARGV: create, moving, created, issued, ttl, n, field, value..., n, field..., n, field, sha1...
+WRITE = """
+local key, source = KEYS[1], KEYS[2]
+local moving = ARGV[2] == '1'
+if moving then
+  if redis.call('EXISTS', source) == 0 then return 'gone' end
+elseif ARGV[1] ~= '1' and redis.call('EXISTS', key) == 0 then
+  return 'gone'
+end
+local i = 6
+local sets, dels = {}, {}
+for _ = 1, tonumber(ARGV[i]) do
+  sets[#sets + 1] = ARGV[i + 1]; sets[#sets + 1] = ARGV[i + 2]; i = i + 2
+end
+i = i + 1
+for _ = 1, tonumber(ARGV[i]) do dels[#dels + 1] = ARGV[i + 1]; i = i + 1 end
+i = i + 1
+for _ = 1, tonumber(ARGV[i]) do
+  local current = redis.call('HGET', key, ARGV[i + 1])
+  local digest = current and redis.sha1hex(current) or ''
+  if digest ~= ARGV[i + 2] then return 'conflict' end
+  i = i + 2
+end
+if moving then redis.call('DEL', source) end
+if #dels > 0 then redis.call('HDEL', key, unpack(dels)) end
+if #sets > 0 then redis.call('HSET', key, unpack(sets)) end
+redis.call('HSET', key, 'm:c', ARGV[3], 'm:i', ARGV[4])
+redis.call('EXPIRE', key, ARGV[5])
+return 'ok'
+"""
+
+# KEYS: a user's index (sorted set: session key -> expiry); ARGV: now, member, expiry or ''
+INDEX = """
+if ARGV[3] == '' then
+  redis.call('ZREM', KEYS[1], ARGV[2])
+else
+  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if last[2] then
+  redis.call('EXPIRE', KEYS[1], math.max(1, tonumber(last[2]) - tonumber(ARGV[1])))
+end
+return 1
+"""
+
+# KEYS: a user's index; returns its members and deletes it
+REVOKE = """
+local members = redis.call('ZRANGE', KEYS[1], 0, -1)
+redis.call('DEL', KEYS[1])
+return members
+"""
+
+
+class RedisStore(StoreBackend):
+    """Sessions in Redis through ``redis.asyncio``, opened lazily, closed by `aclose`.
+
+    Give it a URL (``SESSION_REDIS_URL``) and it makes and owns its client, or
+    pass a client of your own (which `aclose` leaves open). Redis that is down,
+    refusing, timing out or restarting raises `BackendUnavailable`, never a
+    silent logout; the client reconnects by itself when Redis is back.
+    """
+
+    __slots__ = ("_client", "_errors", "_owned", "_scripts", "_timeout", "_url")
+
+    def __init__(
+        self,
+        keyring: Keyring,
+        lifetime: Lifetime,
+        *,
+        url: str | None = None,
+        client: Redis | None = None,
+        timeout: float = 2.0,
+        **options: Any,
+    ) -> None:
+        if (url is None) == (client is None):
+            raise ValueError("RedisStore needs exactly one of url= or client=")
+        import redis.exceptions as errors
+
+        super().__init__(keyring, lifetime, **options)
+        self._url = url
+        self._client = client
+        self._owned = client is None
+        self._timeout = timeout
+        self._scripts: dict[str, Any] = {}
+        self._errors = (errors.ConnectionError, errors.TimeoutError, errors.ReadOnlyError)
+
+    @classmethod
+    def from_settings(
+        cls, settings: SessionSettings, serializer: Serializer | None = None
+    ) -> RedisStore:
+        """The store the settings describe (``redis_url`` is required)."""
+        if settings.redis_url is None:
+            raise ValueError("redis_url is required for the redis backend")
+        return cls(
+            Keyring.from_secrets(settings.secret_key, settings.secret_key_fallbacks),
+            Lifetime.from_settings(settings),
+            url=settings.redis_url.get_secret_value(),
+            timeout=settings.store_timeout,
+            serializer=serializer,
+            **cls.options(settings),
+        )
+
+    def __repr__(self) -> str:
+        return f"RedisStore(prefix={self._prefix!r}, connected={self._client is not None})"
+
+    @property
+    def client(self) -> Redis:
+        """The redis client, created on first use from the URL."""
+        if self._client is None:
+            from redis.asyncio import Redis
+            from redis.asyncio.retry import Retry
+            from redis.backoff import NoBackoff
+            from redis.exceptions import ConnectionError
+
+            assert self._url is not None
+            self._client = Redis.from_url(
+                self._url,
+                socket_timeout=self._timeout,
+                socket_connect_timeout=self._timeout,
+                # one retry, on connection errors only: it replaces a pooled connection
+                # that died with a restarted server, and never repeats a script Redis
+                # may already have run (that is a timeout, which is not retried)
+                retry=Retry(NoBackoff(), 1, supported_errors=(ConnectionError,)),
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the client if this store made it (a client passed in stays open)."""
+        if self._client is not None and self._owned:
+            client, self._client = self._client, None
+            await client.aclose()
+
+    async def _call(self, operation: Callable[[], Awaitable[T]]) -> T:
+        try:
+            return await operation()
+        except self._errors as exc:
+            raise BackendUnavailable(
+                f"the session store did not answer ({type(exc).__name__})"
+            ) from exc
+
+    def _script(self, name: str, source: str) -> Any:
+        script = self._scripts.get(name)
+        if script is None:
+            script = self._scripts[name] = self.client.register_script(source)
+        return script
+
+    async def _fetch(self, key: str, now: int) -> dict[str, bytes] | None:
+        raw: dict[Any, Any] = await self._call(lambda: self.client.hgetall(key))
+        return {bytes(name).decode("ascii", "replace"): bytes(value) for name, value in raw.items()}
+
+    async def _apply(self, change: StoreWrite) -> str:
+        args: list[Any] = ["1" if change.create else "0", "1" if change.source else "0"]
+        args += [change.created, change.issued, change.ttl, len(change.fields)]
+        for name, value in change.fields.items():
+            args += [name, value]
+        args.append(len(change.removed))
+        args += change.removed
+        expect = change.expect or {}
+        args.append(len(expect))
+        for name, digest in expect.items():
+            args += [name, digest]
+        keys = [change.key, change.source or change.key]
+        calls = [(self._script("write", WRITE), keys, args)]
+        calls += [self._index_call(i, change.now) for i in change.index]
+        results = await self._run(calls)
+        outcome = results[0]
+        return outcome.decode() if isinstance(outcome, bytes) else str(outcome)
+
+    def _index_call(self, change: IndexChange, now: int) -> tuple[Any, list[str], list[Any]]:
+        expiry = "" if change.expires is None else change.expires
+        return self._script("index", INDEX), [change.index], [now, change.member, expiry]
+
+    async def _run(self, calls: list[tuple[Any, list[str], list[Any]]]) -> list[Any]:
+        """Run scripts in one round trip; scripts Redis forgot (a restart) are reloaded."""
+        if len(calls) == 1:
+            script, keys, args = calls[0]
+            return [await self._call(lambda: script(keys=keys, args=args))]
+        from redis.exceptions import NoScriptError
+
+        async def pipeline(batch: list[tuple[Any, list[str], list[Any]]]) -> list[Any]:
+            pipe = self.client.pipeline(transaction=False)
+            for script, keys, args in batch:
+                pipe.evalsha(script.sha, len(keys), *keys, *args)
+            return await pipe.execute(raise_on_error=False)
+
+        results = await self._call(lambda: pipeline(calls))
+        missing = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
+        if missing:
+            for script in {id(calls[i][0]): calls[i][0] for i in missing}.values():
+                await self._call(partial(self.client.script_load, script.script))
+            retried = await self._call(lambda: pipeline([calls[i] for i in missing]))
+            for i, result in zip(missing, retried, strict=True):
+                results[i] = result
+        for result in results:
+            if isinstance(result, Exception):
+                raise result
+        return results
+
+    async def _remove(self, key: str, index: tuple[IndexChange, ...], now: int) -> None:
+        await self._call(lambda: self.client.delete(key))
+        if index:  # a logged-in session: its user's index is another slot, another step
+            await self._run([self._index_call(i, now) for i in index])
+
+    async def _revoke(self, index: str) -> int:
+        members: list[bytes] = await self._call(
+            lambda: self._script("revoke", REVOKE)(keys=[index], args=[])
+        )
+        if not members:
+            return 0
+
+        async def delete_all() -> list[int]:
+            pipe = self.client.pipeline(transaction=False)
+            for member in members:
+                pipe.delete(member)
+            return await pipe.execute()
+
+        return sum(await self._call(delete_all))
