@@ -140,3 +140,30 @@ def test_console_script_runs_as_a_module() -> None:
         [sys.executable, "-m", "satchel.cli", "keygen"], capture_output=True, text=True, check=True
     )
     assert len(result.stdout.strip()) >= 43
+
+
+def test_inspect_reads_a_redis_session_from_the_store(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    redis_url: str,
+    redis_prefix: str,
+) -> None:
+    options = {"backend": "redis", "redis_url": redis_url, "store_prefix": redis_prefix}
+
+    async def issue() -> Jar:
+        manager = SessionManager(make_settings(**options))
+        try:
+            session = await manager.load(None)
+            session["user_id"] = 9
+            return Jar().receive(await manager.commit(session))
+        finally:
+            await manager.aclose()
+
+    jar = asyncio.run(issue())
+    for name, value in {"SECRET_KEY": SECRET, **options}.items():
+        monkeypatch.setenv(f"SESSION_{name.upper()}", value)
+    assert main(["inspect", jar.cookies["session"]]) == 0
+    assert json.loads(capsys.readouterr().out)["data"] == {"user_id": 9}
+    forged = jar.cookies["session"][:-3] + "AAA"
+    assert main(["inspect", forged]) == 1
+    assert "bad session id signature" in capsys.readouterr().err

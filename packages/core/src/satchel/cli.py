@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from satchel.errors import BadCookie, SatchelError
 from satchel.keys import generate_key
 from satchel.manager import SessionManager
+from satchel.records import Record
 from satchel.settings import BackendName, SessionSettings
 
 
@@ -80,7 +81,7 @@ def _inspect(manager: SessionManager, text: str) -> int:
         incoming = manager.cookie.read(cookies)
         if incoming is None:
             raise BadCookie(f"no cookie named {name!r} in the input")
-        record = asyncio.run(manager.backend.read(incoming.value, now))
+        record = asyncio.run(_read(manager, incoming.value, now))
         data = manager.serializer.loads(record.payload)
     except (BadCookie, ValueError) as exc:
         reason = exc.reason if isinstance(exc, BadCookie) else f"data is not valid ({exc})"
@@ -102,6 +103,13 @@ def _inspect(manager: SessionManager, text: str) -> int:
     }
     print(json.dumps(report, indent=2))
     return 0
+
+
+async def _read(manager: SessionManager, value: str, now: int) -> Record:
+    try:
+        return await manager.backend.read(value, now)
+    finally:
+        await manager.aclose()
 
 
 def _verify_key(manager: SessionManager) -> int:
