@@ -174,6 +174,33 @@ async def test_redis_down_is_backend_unavailable_never_a_fresh_session(
     report("redis: killed and refused server gave BackendUnavailable on 3 of 3 operations")
 
 
+async def test_a_redis_that_stops_answering_times_out_into_backend_unavailable(
+    clock: FrozenClock, tmp_path: Path, report: Callable[[str], None]
+) -> None:
+    import signal
+    import time
+
+    server = RedisServer(tmp_path).start()
+    assert server.process is not None
+    try:
+        async with managed(clock, server.url) as manager:
+            session = await manager.load(None)
+            session["a"] = 1
+            jar = Jar().receive(await manager.commit(session))
+            os.kill(server.process.pid, signal.SIGSTOP)  # connected, but silent
+            started = time.monotonic()
+            with pytest.raises(BackendUnavailable, match="Timeout"):
+                await manager.load(jar.header)
+            waited = time.monotonic() - started
+            os.kill(server.process.pid, signal.SIGCONT)
+            assert (await manager.load(jar.header))["a"] == 1
+            report(f"redis: a silent server gave BackendUnavailable after {waited:.1f} s")
+            assert waited < 5
+    finally:
+        os.kill(server.process.pid, signal.SIGCONT)
+        server.stop()
+
+
 async def test_restart_mid_run_loses_no_committed_write_and_reconnects(
     clock: FrozenClock, tmp_path: Path, report: Callable[[str], None]
 ) -> None:
