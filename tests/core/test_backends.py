@@ -395,3 +395,22 @@ def test_signed_backend_checks_length_before_decompressing_anything() -> None:
     truncated = base64.urlsafe_b64encode(raw[:20]).decode().rstrip("=")
     with pytest.raises(BadCookie, match="not a signed session token"):
         backend.unseal(truncated, START)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ab+c", "ab/c", "abc=", "ab=c", "a", "abcde", "ab c", "\u00e9bcd", "abc\n", "ab.c"],
+)
+def test_base64url_decoding_is_strict(text: str) -> None:
+    from satchel.backends._codec import b64decode
+
+    with pytest.raises(BadCookie):
+        b64decode(text)
+
+
+def test_base64url_round_trips_every_length() -> None:
+    from satchel.backends._codec import b64decode, b64encode
+
+    for size in range(40):
+        data = bytes(range(size))
+        assert b64decode(b64encode(data)) == data

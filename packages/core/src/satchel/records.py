@@ -14,9 +14,10 @@ CLOCK_SKEW = 60
 """Seconds a token's times may lie in the future (servers' clocks differ a little)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Record:
-    """One session as a backend keeps it.
+    """One session as a backend keeps it (treat it as immutable; it is not frozen
+    only because a frozen dataclass costs three times as much to build).
 
     `payload` is the serialized data. `created` is when the session (or its
     identity, after `Session.regenerate`) began; `issued` is when it was last
