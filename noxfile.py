@@ -105,6 +105,26 @@ def typecheck(session: nox.Session) -> None:
     session.run("mypy", "--strict", *session.posargs)
 
 
+BENCH_PEERS = [
+    "starlette>=1.0",
+    "starsessions==2.2.1",
+    "asgi-sessions==1.3.0",
+    "muffin-session==2.6.0",
+    "matplotlib>=3.8",
+    "uvicorn>=0.30",
+]
+
+
+@nox.session(python=DEFAULT_PYTHON)
+def bench(session: nox.Session) -> None:
+    """satchel against every peer (``-- --quick`` for a short run); writes docs/benchmarks.md.
+
+    The peers are installed here only, never as dependencies of a satchel package.
+    """
+    session.install(*_distributions(DEFAULT_PYTHON), *BENCH_PEERS)
+    session.run("python", "benchmarks/run.py", *session.posargs)
+
+
 @nox.session(python=DEFAULT_PYTHON)
 def demo(session: nox.Session) -> None:
     """Serve the demo app on http://127.0.0.1:8000 (signed cookies, a fresh dev key)."""
