@@ -126,6 +126,13 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session(python=DEFAULT_PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the documentation site with mkdocs --strict into site/."""
+    session.install(*_distributions(DEFAULT_PYTHON), "mkdocs>=1.6", "mkdocs-material>=9.5")
+    session.run("mkdocs", "build", "--strict", env={"NO_MKDOCS_2_WARNING": "1"})
+
+
+@nox.session(python=DEFAULT_PYTHON)
 def demo(session: nox.Session) -> None:
     """Serve the demo app on http://127.0.0.1:8000 (signed cookies, a fresh dev key)."""
     session.install(*_distributions(DEFAULT_PYTHON), "uvicorn>=0.30")

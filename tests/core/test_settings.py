@@ -160,3 +160,8 @@ def test_typed_options_list_exactly_the_settings_fields() -> None:
     from satchel.settings import SessionOptions
 
     assert set(SessionOptions.__annotations__) == set(SessionSettings.model_fields)
+
+
+def test_every_setting_is_documented_for_the_generated_reference() -> None:
+    undocumented = [n for n, f in SessionSettings.model_fields.items() if not f.description]
+    assert undocumented == []

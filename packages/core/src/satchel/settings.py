@@ -99,6 +99,7 @@ class SessionSettings(BaseSettings):
         frozen=True,
         validate_default=True,
         hide_input_in_errors=True,
+        use_attribute_docstrings=True,
     )
 
     if TYPE_CHECKING:
