@@ -32,6 +32,7 @@ TEST_DEPS = [
     "trio>=0.25",
     "httpx>=0.27",
     "mypy>=1.10",
+    "asgi-tools>=1.0",
 ]
 EXTRAS = {"satchel-core": "[jwt,crypto,redis]"}
 
@@ -40,8 +41,12 @@ nox.options.default_venv_backend = "venv"
 
 
 def _pyenv_versions() -> None:
-    """Let pyenv's shims answer ``python3.X`` for every supported version pyenv holds."""
-    if "PYENV_VERSION" in os.environ or shutil.which("pyenv") is None:
+    """Let pyenv's shims answer ``python3.X`` for every supported version pyenv holds.
+
+    pyenv's own shim sets PYENV_VERSION to the one version it ran nox with, so the
+    supported versions are added after whatever it names.
+    """
+    if shutil.which("pyenv") is None:
         return
     run = subprocess.run(["pyenv", "versions", "--bare"], capture_output=True, text=True)
     current = subprocess.run(["pyenv", "version-name"], capture_output=True, text=True)
@@ -52,7 +57,8 @@ def _pyenv_versions() -> None:
             patch = int(match[2])
             if match[1] not in newest or patch > newest[match[1]][0]:
                 newest[match[1]] = (patch, name)
-    names = [current.stdout.strip()] + [name for _, name in newest.values()]
+    names = [*os.environ.get("PYENV_VERSION", "").split(":"), current.stdout.strip()]
+    names += [name for _, name in newest.values()]
     os.environ["PYENV_VERSION"] = ":".join(dict.fromkeys(n for n in names if n))
 
 
