@@ -52,7 +52,8 @@ class Plugin(BasePlugin):
     object the other satchel adapters take; a prebuilt ``manager=`` may be shared
     instead. The session of a request lives at ``request[plugin.name]`` (so
     ``request.session`` by default) and its loaded user at ``request.user``
-    (``request.<prefix>_user`` for a plugin named ``<prefix>_session``).
+    (``request.<prefix>_user`` for a plugin named ``<prefix>_session``). A plugin
+    with another name than "session" names its cookie after itself by default.
     """
 
     name = "session"
@@ -63,6 +64,7 @@ class Plugin(BasePlugin):
         app: Application | None = None,
         settings: SessionSettings | None = None,
         *,
+        name: str | None = None,
         manager: SessionManager | None = None,
         **options: Unpack[PluginOptions],
     ) -> None:
@@ -79,7 +81,7 @@ class Plugin(BasePlugin):
         self._user_loader: Callable[[Any], Any] = _identity
         self.config = PluginConfig()
         if app is not None:
-            self.setup(app)
+            self.setup(app, name=name)
 
     def setup(  # type: ignore[override]  # typed options where Muffin takes any keyword
         self, app: Application, *, name: str | None = None, **options: Unpack[PluginOptions]
@@ -103,6 +105,8 @@ class Plugin(BasePlugin):
             environ=os.environ,
         )
         self.config = config
+        if self.name != Plugin.name and self._settings is None and self._shared is None:
+            session_options.setdefault("cookie_name", self.name)  # two plugins, two cookies
         if config.disabled:
             app.logger.warning("Plugin %s is disabled", self.name)
             return False
