@@ -1,0 +1,291 @@
+"""Plugin options: Muffin's precedence, muffin-session's names, every option checked."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import muffin
+import pytest
+from asgi_tools.tests import manage_lifespan
+from support import OTHER_SECRET, SECRET, make_settings
+
+from satchel import SessionManager
+from satchel_muffin import ConfigurationError, Plugin, ResponseHTMLRedirect
+
+pytestmark = pytest.mark.anyio
+
+AppFactory = Callable[..., tuple[muffin.Application, Plugin]]
+Client = Callable[[muffin.Application], httpx.AsyncClient]
+
+
+def test_plugin_is_named_session_and_registers_itself() -> None:
+    app = muffin.Application()
+    plugin = Plugin(app, secret_key=SECRET)
+    assert plugin.name == "session"
+    assert app.plugins["session"] is plugin
+    assert plugin.app is app
+
+
+def test_setup_later_takes_the_constructors_options_and_its_own() -> None:
+    plugin = Plugin(cookie_name="early", max_age=60)
+    app = muffin.Application()
+    assert plugin.setup(app, secret_key=SECRET, cookie_name="late") is True
+    assert (plugin.settings.cookie_name, plugin.settings.max_age.total_seconds()) == ("late", 60)
+
+
+def test_options_follow_muffins_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plugin defaults < app config SESSION_* < options < environment MUFFIN_SESSION_*."""
+    assert Plugin(muffin.Application(), secret_key=SECRET).settings.cookie_name == "session"
+    config = {"SESSION_SECRET_KEY": SECRET, "SESSION_COOKIE_NAME": "config", "SESSION_MAX_AGE": 90}
+    plugin = Plugin(muffin.Application(**config))
+    assert (plugin.settings.cookie_name, plugin.settings.max_age.total_seconds()) == ("config", 90)
+    plugin = Plugin(muffin.Application(**config), cookie_name="option")
+    assert (plugin.settings.cookie_name, plugin.settings.max_age.total_seconds()) == ("option", 90)
+    monkeypatch.setenv("MUFFIN_SESSION_COOKIE_NAME", "environment")
+    monkeypatch.setenv("MUFFIN_SESSION_AUTO_MANAGE", "true")
+    plugin = Plugin(muffin.Application(**config), cookie_name="option")
+    assert plugin.settings.cookie_name == "environment"
+    assert plugin.config.auto_manage is True
+
+
+def test_session_variables_sit_below_every_muffin_source(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SESSION_* variables configure satchel for every adapter; Muffin's own sources win."""
+    monkeypatch.setenv("SESSION_SECRET_KEY", SECRET)
+    monkeypatch.setenv("SESSION_COOKIE_NAME", "from_env")
+    assert Plugin(muffin.Application()).settings.cookie_name == "from_env"
+    assert Plugin(muffin.Application(), cookie_name="option").settings.cookie_name == "option"
+
+
+def test_app_config_names_are_case_insensitive() -> None:
+    plugin = Plugin(muffin.Application(session_secret_key=SECRET, Session_Cookie_Name="mixed"))
+    assert plugin.settings.cookie_name == "mixed"
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        (
+            "options",
+            "unknown session option 'secert_key' in the options; did you mean 'secret_key'",
+        ),
+        ("config", "'secert_key' in the app config; did you mean 'secret_key'"),
+        ("environment", "'secert_key' in the environment; did you mean 'secret_key'"),
+    ],
+)
+def test_a_misspelled_option_is_an_error_wherever_it_is_given(
+    where: str, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    options: dict[str, Any] = {}
+    config: dict[str, Any] = {}
+    if where == "options":
+        options["secert_key"] = SECRET
+    elif where == "config":
+        config["SESSION_SECERT_KEY"] = SECRET
+    else:
+        monkeypatch.setenv("MUFFIN_SESSION_SECERT_KEY", SECRET)
+    with pytest.raises(ConfigurationError, match=message):
+        Plugin(muffin.Application(**config), **options)
+
+
+def test_a_bad_value_is_an_error_naming_the_option() -> None:
+    with pytest.raises(ValueError, match="cookie_samesite"):
+        Plugin(muffin.Application(), secret_key=SECRET, cookie_samesite="sometimes")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="auto_manage"):
+        Plugin(muffin.Application(SESSION_AUTO_MANAGE="perhaps"), secret_key=SECRET)
+
+
+def test_muffin_session_option_names_map_onto_settings() -> None:
+    plugin = Plugin(
+        muffin.Application(),
+        session_type="fernet",
+        secret_key=SECRET,
+        cookie_name="info",
+        cookie_params={
+            "path": "/app",
+            "max-age": 600,
+            "samesite": "Strict",
+            "secure": True,
+            "domain": "example.com",
+            "httponly": True,
+        },
+    )
+    settings = plugin.settings
+    assert settings.backend == "fernet"
+    assert settings.secret_key is not None
+    assert settings.secret_key.get_secret_value() == SECRET
+    assert (settings.cookie_name, settings.cookie_path, settings.cookie_domain) == (
+        "info",
+        "/app",
+        "example.com",
+    )
+    assert (settings.cookie_samesite, settings.cookie_secure, settings.cookie_httponly) == (
+        "strict",
+        True,
+        True,
+    )
+    assert (settings.max_age.total_seconds(), settings.persistent) == (600, True)
+
+
+async def test_cookie_params_merge_into_the_defaults(session_app: AppFactory, http: Client) -> None:
+    app, _ = session_app(muffin.Application(SESSION_COOKIE_PARAMS={"secure": True}))
+    async with http(app) as client:
+        response = await client.post("/set", json={"n": 1})
+    assert response.headers["set-cookie"].endswith(
+        "; Max-Age=1209600; Path=/; HttpOnly; Secure; SameSite=Lax"
+    )
+
+
+def test_cookie_params_from_every_source_merge_key_by_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = muffin.Application(SESSION_COOKIE_PARAMS={"secure": True, "path": "/config"})
+    settings = Plugin(app, secret_key=SECRET, cookie_params={"path": "/option"}).settings
+    assert (settings.cookie_secure, settings.cookie_path) == (True, "/option")
+    monkeypatch.setenv("MUFFIN_SESSION_COOKIE_PARAMS", '{"domain": "example.com"}')
+    settings = Plugin(
+        muffin.Application(), secret_key=SECRET, cookie_params={"secure": True}
+    ).settings
+    assert (settings.cookie_secure, settings.cookie_domain) == (True, "example.com")
+
+
+def test_an_unknown_cookie_param_is_an_error() -> None:
+    with pytest.raises(ConfigurationError, match="unknown cookie_params key 'expires'"):
+        Plugin(muffin.Application(), secret_key=SECRET, cookie_params={"expires": 3})  # type: ignore[typeddict-unknown-key]
+
+
+def test_one_setting_given_twice_in_one_source_is_an_error() -> None:
+    with pytest.raises(ConfigurationError, match="backend is given twice in the options"):
+        Plugin(muffin.Application(), secret_key=SECRET, session_type="jwt", backend="fernet")
+    with pytest.raises(ConfigurationError, match="cookie_secure is given twice"):
+        Plugin(
+            muffin.Application(),
+            secret_key=SECRET,
+            cookie_params={"secure": True},
+            cookie_secure=False,
+        )
+
+
+async def test_a_settings_object_is_the_whole_configuration_shared_with_other_adapters(
+    session_app: AppFactory, http: Client
+) -> None:
+    settings = make_settings(backend="jwt", cookie_name="shared")
+    app, plugin = session_app(settings=settings)
+    assert plugin.settings is settings
+    async with http(app) as client:
+        await client.post("/set", json={"cart": [1]})
+        cookie_header = f"shared={client.cookies['shared']}"
+    engine = SessionManager(settings)  # what any other adapter builds from the same settings
+    assert dict(await engine.load(cookie_header)) == {"cart": [1]}
+
+
+def test_options_adjust_a_given_settings_object() -> None:
+    settings = make_settings(cookie_name="shared")
+    plugin = Plugin(muffin.Application(), settings, max_age=60)
+    assert plugin.settings.cookie_name == "shared"
+    assert plugin.settings.max_age.total_seconds() == 60
+
+
+def test_settings_and_manager_together_are_an_error() -> None:
+    settings = make_settings()
+    with pytest.raises(ConfigurationError, match="not both"):
+        Plugin(settings=settings, manager=SessionManager(settings))
+
+
+def test_session_options_cannot_change_a_prebuilt_manager() -> None:
+    manager = SessionManager(make_settings())
+    with pytest.raises(ConfigurationError, match=r"\(cookie_name\) cannot change a manager"):
+        Plugin(muffin.Application(), manager=manager, cookie_name="other")
+    plugin = Plugin(muffin.Application(), manager=manager, auto_manage=True)
+    assert plugin.manager is manager
+
+
+def test_plugin_config_mirrors_into_muffins_cfg() -> None:
+    plugin = Plugin(
+        muffin.Application(),
+        secret_key=SECRET,
+        auto_manage=True,
+        login_url="/signin",
+        redirect_type=ResponseHTMLRedirect,
+    )
+    assert (plugin.cfg.auto_manage, plugin.cfg.login_url) == (True, "/signin")
+    assert plugin.cfg.redirect_type is ResponseHTMLRedirect
+    assert plugin.config.login_url == "/signin"
+
+
+def test_the_manager_is_unavailable_before_setup() -> None:
+    plugin = Plugin(secret_key=SECRET)
+    with pytest.raises(RuntimeError):
+        _ = plugin.manager
+
+
+# -- lifespan and the store ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # redis-py is asyncio-only
+async def test_app_shutdown_closes_the_manager_the_plugin_built(
+    redis_url: str, redis_prefix: str, session_app: AppFactory, http: Client
+) -> None:
+    app, plugin = session_app(backend="redis", redis_url=redis_url, store_prefix=redis_prefix)
+    async with manage_lifespan(app):
+        async with http(app) as client:
+            await client.post("/set", json={"n": 1})
+            assert (await client.get("/get")).json()["data"] == {"n": 1}
+        assert "connected=True" in repr(plugin.manager.backend)
+    assert "connected=False" in repr(plugin.manager.backend)
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # redis-py is asyncio-only
+async def test_app_shutdown_leaves_a_passed_manager_open(
+    redis_url: str, redis_prefix: str, session_app: AppFactory, http: Client
+) -> None:
+    manager = SessionManager(
+        make_settings(backend="redis", redis_url=redis_url, store_prefix=redis_prefix)
+    )
+    app, _ = session_app(manager=manager)
+    async with manage_lifespan(app), http(app) as client:
+        await client.post("/set", json={"n": 1})
+    assert "connected=True" in repr(manager.backend)
+    await manager.aclose()
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # redis-py is asyncio-only
+@pytest.mark.parametrize("auto_manage", [True, False])
+async def test_an_unreachable_store_is_a_503_not_a_logout(
+    auto_manage: bool, session_app: AppFactory, http: Client
+) -> None:
+    up, _ = session_app(backend="memory")  # issues ids the redis store verifies (same secret)
+    async with http(up) as client:
+        await client.post("/set", json={"n": 1})
+        cookie = client.cookies["session"]
+    down, plugin = session_app(
+        backend="redis",
+        redis_url=f"redis://127.0.0.1:{_closed_port()}/0",
+        store_timeout=0.5,
+        auto_manage=auto_manage,
+    )
+    async with http(down) as client:
+        client.cookies["session"] = cookie
+        response = await client.get("/get")
+        assert response.status_code == 503
+        assert "set-cookie" not in response.headers
+        if auto_manage:  # a write without a cookie to read first fails alike
+            client.cookies.clear()
+            assert (await client.post("/set", json={"n": 1})).status_code == 503
+    await plugin.manager.aclose()
+
+
+def test_a_second_secret_configures_key_rotation() -> None:
+    plugin = Plugin(
+        muffin.Application(SESSION_SECRET_KEY_FALLBACKS=OTHER_SECRET), secret_key=SECRET
+    )
+    assert [s.get_secret_value() for s in plugin.settings.secret_key_fallbacks] == [OTHER_SECRET]
