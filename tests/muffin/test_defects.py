@@ -362,13 +362,14 @@ async def test_save_to_response_keeps_other_set_cookie_headers(
 async def test_session_disabled_really_disables_the_middleware(
     session_app: AppFactory, http: Client
 ) -> None:
-    app, _ = session_app(muffin.Application(SESSION_DISABLED=True), secret_key=None)
+    app, plugin = session_app(muffin.Application(SESSION_DISABLED=True), secret_key=None)
 
     @app.route("/")
     async def index(request: muffin.Request) -> dict[str, bool]:
         return {"has_session": "session" in request.scope}
 
     assert "session" not in app.plugins
+    assert plugin.cfg.disabled is True
     assert app.internal_middlewares == []
     async with http(app) as client:
         response = await client.get("/")

@@ -184,6 +184,22 @@ async def test_save_to_response_converts_a_dict_or_str_as_muffin_does(
         assert (await client.get("/get")).json()["data"] == {"kind": "html"}
 
 
+async def test_an_explicit_save_under_auto_manage_sends_one_cookie(
+    session_app: AppFactory, http: Client
+) -> None:
+    app, plugin = session_app()
+
+    @app.route("/both")
+    async def both(request: muffin.Request) -> muffin.Response:
+        return await plugin.save_to_response(request, "saved", n=1)
+
+    async with http(app) as client:
+        response = await client.get("/both")
+        assert len(response.headers.get_list("set-cookie")) == 1
+        assert response.headers.get_list("vary") == ["Cookie"]
+        assert (await client.get("/get")).json()["data"] == {"n": 1}
+
+
 async def test_login_and_logout_save_into_a_given_response(
     session_app: AppFactory, http: Client
 ) -> None:

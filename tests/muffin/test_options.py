@@ -36,6 +36,14 @@ def test_setup_later_takes_the_constructors_options_and_its_own() -> None:
     assert (plugin.settings.cookie_name, plugin.settings.max_age.total_seconds()) == ("late", 60)
 
 
+def test_a_name_given_before_setup_is_kept() -> None:
+    plugin = Plugin(name="admin_session", secret_key=SECRET)
+    app = muffin.Application()
+    plugin.setup(app)
+    assert app.plugins["admin_session"] is plugin
+    assert plugin.settings.cookie_name == "admin_session"
+
+
 def test_options_follow_muffins_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
     """Plugin defaults < app config SESSION_* < options < environment MUFFIN_SESSION_*."""
     assert Plugin(muffin.Application(), secret_key=SECRET).settings.cookie_name == "session"

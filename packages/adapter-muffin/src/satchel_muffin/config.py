@@ -65,12 +65,7 @@ def _has_user(user: Any) -> bool:
 class PluginConfig(BaseModel):
     """The plugin's own options (the session options are `SessionSettings`)."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        arbitrary_types_allowed=True,
-        use_attribute_docstrings=True,
-    )
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     disabled: bool = False
     """Install nothing: no middleware, no ``app.plugins`` entry."""

@@ -80,8 +80,10 @@ class Plugin(BasePlugin):
         self._owns_manager = False
         self._user_loader: Callable[[Any], Any] = _identity
         self.config = PluginConfig()
+        if name:
+            self.name = name
         if app is not None:
-            self.setup(app, name=name)
+            self.setup(app)
 
     def setup(  # type: ignore[override]  # typed options where Muffin takes any keyword
         self, app: Application, *, name: str | None = None, **options: Unpack[PluginOptions]
@@ -105,6 +107,7 @@ class Plugin(BasePlugin):
             environ=os.environ,
         )
         self.config = config
+        self.cfg.update(**dict(config))
         if self.name != Plugin.name and self._settings is None and self._shared is None:
             session_options.setdefault("cookie_name", self.name)  # two plugins, two cookies
         if config.disabled:
@@ -112,7 +115,6 @@ class Plugin(BasePlugin):
             return False
         debug = bool(app.cfg.get("DEBUG")) if config.debug is None else config.debug
         self._install_manager(session_options, debug=debug)
-        self.cfg.update(**dict(config))
         # What BasePlugin.setup registers, without its second, lenient reading of options.
         app.plugins[self.name] = self
         self.__app__ = app  # type: ignore[assignment]  # BasePlugin.__init__ types it as None
