@@ -310,50 +310,33 @@ async def test_user_pass_sends_anonymous_visitors_to_its_location(
         assert (await client.get("/private")).text == "secret"
 
 
-async def test_login_url_option_may_be_an_async_callable(
-    session_app: AppFactory, http: Client
+@pytest.mark.parametrize(
+    ("options", "params", "status", "target"),
+    [
+        ({"login_url": _async_target}, {}, 307, "/signin?next=/private"),
+        ({"redirect_type": ResponseHTMLRedirect}, {}, 200, "/login"),
+        ({}, {"status_code": 303}, 303, "/login"),
+    ],
+    ids=["async-login-url-option", "redirect-type-option", "response-params"],
+)
+async def test_user_pass_redirects_as_the_options_and_its_parameters_say(
+    options: dict[str, Any],
+    params: dict[str, Any],
+    status: int,
+    target: str,
+    session_app: AppFactory,
+    http: Client,
 ) -> None:
-    app, plugin = session_app(login_url=_async_target)
+    app, plugin = session_app(**options)
 
     @app.route("/private")
-    @plugin.user_pass()
+    @plugin.user_pass(**params)
     async def private(request: muffin.Request) -> str:
         return "secret"
 
     async with http(app) as client:
         response = await client.get("/private")
-    assert response.headers["location"] == "/signin?next=/private"
-
-
-async def test_user_pass_redirects_with_the_configured_redirect_type(
-    session_app: AppFactory, http: Client
-) -> None:
-    app, plugin = session_app(redirect_type=ResponseHTMLRedirect)
-
-    @app.route("/html")
-    @plugin.user_pass()
-    async def html_page(request: muffin.Request) -> str:
-        return "secret"
-
-    async with http(app) as client:
-        response = await client.get("/html")
-        assert (response.status_code, response.headers["location"]) == (200, "/login")
-        assert 'content="0; url=/login"' in response.text
-
-
-async def test_user_pass_passes_response_parameters_to_the_redirect(
-    session_app: AppFactory, http: Client
-) -> None:
-    app, plugin = session_app()
-
-    @app.route("/private")
-    @plugin.user_pass(status_code=303)
-    async def private(request: muffin.Request) -> str:
-        return "secret"
-
-    async with http(app) as client:
-        response = await client.get("/private")
-    assert (response.status_code, response.headers["location"]) == (303, "/login")
+    assert (response.status_code, response.headers["location"]) == (status, target)
 
 
 async def test_user_pass_accepts_an_async_checker(session_app: AppFactory, http: Client) -> None:
