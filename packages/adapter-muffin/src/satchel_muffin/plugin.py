@@ -305,14 +305,13 @@ class Plugin(BasePlugin):
 
     async def _revoke(self, user_id: Any) -> None:
         manager = self.manager
-        revoke = getattr(manager, "revoke_user", None)
-        if revoke is None or getattr(manager.backend, "revoke_user", None) is None:
+        if getattr(manager.backend, "revoke_user", None) is None:  # what revoke_user needs
             logger.warning(
                 "logout(everywhere=True): the %s backend cannot end other sessions",
                 type(manager.backend).__name__,
             )
             return
-        await revoke(user_id)
+        await manager.revoke_user(user_id)
 
     # -- flash messages -----------------------------------------------------------------------
 
