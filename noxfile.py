@@ -33,6 +33,7 @@ TEST_DEPS = [
     "httpx>=0.27",
     "mypy>=1.10",
     "asgi-tools>=1.0",
+    "uvicorn>=0.30",
 ]
 EXTRAS = {"satchel-core": "[jwt,crypto,redis]"}
 

@@ -705,3 +705,25 @@ async def test_a_backend_that_is_falsy_when_empty_is_still_the_one_used() -> Non
     session["a"] = 1
     await manager.commit(session)
     assert len(store) == 1
+
+
+async def test_a_write_after_logout_starts_a_new_session_under_a_new_identity(
+    clock: FrozenClock,
+) -> None:
+    store = DictStoreBackend()
+    manager = SessionManager(make_settings(), backend=store, clock=clock)
+    jar = await _issue(manager, user_id=1)
+    old = jar.cookies["session"]
+    session = await manager.load(jar.header)
+    session.logout()
+    session.flash("You are logged out")
+    jar.receive(await manager.commit(session))
+    assert jar.cookies["session"] != old
+    assert store.deleted == [old]
+    assert dict(await manager.load(f"session={old}")) == {}
+    assert (await manager.load(jar.header)).pop_flashes() == [("info", "You are logged out")]
+
+
+async def test_can_revoke_says_whether_the_backend_keeps_a_user_index() -> None:
+    assert not SessionManager(make_settings()).can_revoke
+    assert SessionManager(make_settings(backend="memory")).can_revoke

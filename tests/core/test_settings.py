@@ -165,3 +165,18 @@ def test_typed_options_list_exactly_the_settings_fields() -> None:
 def test_every_setting_is_documented_for_the_generated_reference() -> None:
     undocumented = [n for n, f in SessionSettings.model_fields.items() if not f.description]
     assert undocumented == []
+
+
+def test_development_settings_generate_a_key_with_a_warning_only_when_none_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with pytest.warns(UserWarning, match="generated development key"):
+        generated = SessionSettings.development()
+    assert generated.secret_key is not None
+    assert len(generated.secret_key.get_secret_value()) >= 43
+    monkeypatch.setenv("SESSION_SECRET_KEY", SECRET)
+    configured = SessionSettings.development(cookie_name="dev")
+    assert configured.secret_key is not None
+    assert configured.secret_key.get_secret_value() == SECRET
+    with pytest.raises(ValidationError, match="cookie_secure"):
+        SessionSettings.development(cookie_samesite="none")

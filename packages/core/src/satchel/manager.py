@@ -125,6 +125,11 @@ class SessionManager:
             record = None
         return _Fetched(incoming, record)
 
+    @property
+    def can_revoke(self) -> bool:
+        """Whether `revoke_user` works here (store backends keep the index it needs)."""
+        return callable(getattr(self.backend, "revoke_user", None))
+
     async def revoke_user(self, user_id: Any) -> int:
         """End every session whose data holds *user_id* under ``settings.user_key``
         (log out everywhere); returns how many ended.
@@ -133,7 +138,7 @@ class SessionManager:
         live in browsers and end when they expire (rotate the secret to end them all).
         """
         revoke = getattr(self.backend, "revoke_user", None)
-        if revoke is None:
+        if not callable(revoke):
             name = type(self.backend).__name__
             raise TypeError(f"{name} cannot revoke sessions: use the memory or redis backend")
         count: int = await revoke(user_id)
@@ -237,6 +242,8 @@ class SessionManager:
     ) -> list[tuple[bytes, bytes]]:
         """Commit *session* and return a new list: *headers* plus what the session adds.
 
+        The input headers come first, unchanged and in order, and the additions
+        follow, so ``result[len(headers):]`` is exactly what the session added.
         That is every Set-Cookie, and whenever the session was read or issued,
         ``Vary: Cookie`` (unless already there) and ``Cache-Control: private``
         (unless the response sets its own Cache-Control), so shared caches never

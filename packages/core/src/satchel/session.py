@@ -125,8 +125,11 @@ class Session(MutableMapping[str, Any]):
         return (self._data if self._data is not None else self._load()).get(key, default)
 
     def clear(self) -> None:
-        """Remove everything; at commit the cookie expires and a stored record is deleted."""
+        """End the session: everything goes, and at commit the cookie expires and a
+        stored record is deleted. Anything written afterwards starts a new session
+        under a new identity, never under the one that was cleared."""
         self._load().clear()
+        self._regenerate = True
 
     def __repr__(self) -> str:
         if self._pending:
@@ -190,7 +193,8 @@ class Session(MutableMapping[str, Any]):
         self[self._manager.settings.user_key] = user_id
 
     def logout(self) -> None:
-        """End the session: all data goes, the cookie expires, a stored record is deleted."""
+        """End the session (`clear`): all data goes, the cookie expires, a stored record
+        is deleted; a flash written afterwards starts a new session."""
         self.clear()
 
     @property

@@ -9,6 +9,7 @@ field, rather than as a cookie the browser silently refuses.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypedDict
@@ -18,13 +19,14 @@ from pydantic import (
     Field,
     ImportString,
     SecretStr,
+    ValidationError,
     field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from typing_extensions import Self, Unpack
 
-from satchel.keys import MIN_SECRET_BYTES
+from satchel.keys import MIN_SECRET_BYTES, generate_key
 
 BackendName = Literal["signed", "jwt", "fernet", "aesgcm", "base64", "memory", "redis"]
 """The built-in backends, by the name ``SESSION_BACKEND`` takes."""
@@ -313,6 +315,26 @@ class SessionSettings(BaseSettings):
                     yield (
                         f"secret_key_fallbacks[{index}] must be at least {MIN_SECRET_BYTES} bytes"
                     )
+
+    @classmethod
+    def development(cls, **options: Unpack[SessionOptions]) -> SessionSettings:
+        """Settings as `SessionSettings(**options)`, but when no secret is configured
+        anywhere, with a freshly generated one and a `UserWarning`: for development
+        only, since sessions then end whenever the process restarts."""
+        if options.get("secret_key") is None:
+            try:
+                return cls(**options)
+            except ValidationError as exc:
+                if "secret_key is required" not in str(exc):
+                    raise
+            warnings.warn(
+                "no SESSION_SECRET_KEY is set: using a generated development key; "
+                "sessions end when the process restarts",
+                UserWarning,
+                stacklevel=2,
+            )
+            options = {**options, "secret_key": generate_key()}
+        return cls(**options)
 
     def with_options(self, **overrides: Unpack[SessionOptions]) -> SessionSettings:
         """A copy with *overrides* applied and validated like a fresh construction."""
