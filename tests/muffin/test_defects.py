@@ -63,7 +63,7 @@ def test_muffin_sessions_default_secret_is_refused_even_in_debug_mode() -> None:
 async def test_debug_mode_generates_a_secret_and_warns(
     app_debug: bool, option: dict[str, Any], session_app: AppFactory, http: Client
 ) -> None:
-    with pytest.warns(RuntimeWarning, match="a random one was generated"):
+    with pytest.warns(UserWarning, match="generated development key"):
         app, plugin = session_app(muffin.Application(DEBUG=app_debug), secret_key=None, **option)
     secret = plugin.settings.secret_key
     assert secret is not None

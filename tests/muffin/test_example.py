@@ -100,4 +100,4 @@ def test_example_serves_with_one_command_and_no_configuration() -> None:
         server.terminate()
         output, _ = server.communicate(timeout=10)
     assert f"open http://127.0.0.1:{port}/" in output
-    assert "a random one was generated" in output
+    assert "generated development key" in output

@@ -17,9 +17,8 @@ from typing import Any, TypedDict
 
 from asgi_tools import Request, ResponseError, ResponseRedirect
 from pydantic import BaseModel, ConfigDict
-from pydantic_settings import EnvSettingsSource
 
-from satchel import BackendName, SessionOptions, SessionSettings, generate_key
+from satchel import BackendName, SessionOptions, SessionSettings
 
 Location = str | Callable[[Request], str | ResponseError | Awaitable[str | ResponseError]]
 """Where `Plugin.user_pass` sends a visitor who fails its check: a URL, or a function
@@ -215,21 +214,14 @@ def gather(
 
 def build_settings(
     base: SessionSettings | None, options: dict[str, Any], *, debug: bool
-) -> tuple[SessionSettings, bool]:
+) -> SessionSettings:
     """The settings: *base* (else ``SESSION_*`` variables) with *options* applied.
 
-    In *debug* mode a missing secret is replaced by a generated one; the flag
-    returned says so, for the caller to warn. A weak secret is refused even then.
+    In *debug* mode a missing secret is replaced by a generated one, with a warning
+    (`SessionSettings.development`). A weak secret is refused even then.
     """
-    generated = False
-    if debug and "secret_key" not in options:
-        current = (
-            base.secret_key
-            if base is not None
-            else EnvSettingsSource(SessionSettings)().get("secret_key")
-        )
-        if current is None:
-            options = {**options, "secret_key": generate_key()}
-            generated = True
-    make: Callable[..., SessionSettings] = SessionSettings if base is None else base.with_options
-    return make(**options), generated
+    if base is not None:
+        return base.with_options(**options)
+    if debug:
+        return SessionSettings.development(**options)
+    return SessionSettings(**options)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import warnings
 from collections.abc import Awaitable, Callable
 from inspect import isawaitable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
@@ -135,15 +134,7 @@ class Plugin(BasePlugin):
                 )
             self._manager, self._owns_manager = self._shared, False
             return
-        settings, generated = build_settings(self._settings, options, debug=debug)
-        if generated:
-            warnings.warn(
-                f"session plugin {self.name!r}: no secret_key, so a random one was generated "
-                "for debug mode; sessions end when the process restarts. "
-                "Set SESSION_SECRET_KEY (satchel keygen) outside development.",
-                RuntimeWarning,
-                stacklevel=3,
-            )
+        settings = build_settings(self._settings, options, debug=debug)
         self._manager, self._owns_manager = SessionManager(settings), True
 
     @property
@@ -305,7 +296,7 @@ class Plugin(BasePlugin):
 
     async def _revoke(self, user_id: Any) -> None:
         manager = self.manager
-        if getattr(manager.backend, "revoke_user", None) is None:  # what revoke_user needs
+        if not manager.can_revoke:
             logger.warning(
                 "logout(everywhere=True): the %s backend cannot end other sessions",
                 type(manager.backend).__name__,
