@@ -1,0 +1,186 @@
+"""`SessionMiddleware`: satchel sessions for any ASGI application.
+
+The middleware only translates: it hands the request's Cookie header to the
+engine and adds whatever the engine commits to the response start. Every
+decision (decoding, expiry, whether to write, which headers) is the engine's.
+
+The rule when the application raises: the session is committed when the
+response starts, so a change made before a response start is sent is saved,
+even if the application raises afterwards; when the application raises before
+any response starts, nothing is committed and nothing is sent.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any, Literal
+
+from typing_extensions import Unpack
+
+from satchel import BackendUnavailable, Session, SessionManager, SessionOptions, SessionSettings
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+SessionType = Literal["base64", "jwt", "fernet"]
+"""asgi-sessions' ``session_type`` values (satchel's own names go in ``backend``)."""
+
+_SESSION_TYPES = {"base64": "base64", "jwt": "jwt", "fernet": "fernet"}
+_UNAVAILABLE_BODY = b"The session store is unavailable; please try again shortly.\n"
+_UNAVAILABLE_HEADERS = [
+    (b"content-type", b"text/plain; charset=utf-8"),
+    (b"content-length", str(len(_UNAVAILABLE_BODY)).encode()),
+    (b"retry-after", b"5"),
+    (b"cache-control", b"no-store"),
+]
+
+
+def cookie_header(scope: Scope) -> str | None:
+    """The request's Cookie header, several of them joined as HTTP/2 allows, or None."""
+    found = None
+    for name, value in scope["headers"]:
+        if name == b"cookie":
+            text = value.decode("latin-1")
+            found = text if found is None else f"{found}; {text}"
+    return found
+
+
+async def service_unavailable(scope: Scope, receive: Receive, send: Send) -> None:
+    """The default answer when the session store is down: a 503 (HTTP) or close
+    code 1013, "try again later" (WebSocket)."""
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1013})
+        return
+    await send({"type": "http.response.start", "status": 503, "headers": _UNAVAILABLE_HEADERS})
+    await send({"type": "http.response.body", "body": _UNAVAILABLE_BODY})
+
+
+def settings_from(
+    settings: SessionSettings | None,
+    session_type: SessionType | None = None,
+    samesite: str | None = None,
+    secure: bool | None = None,
+    **options: Any,
+) -> SessionSettings:
+    """Settings from *settings* (else ``SESSION_*``), with keyword options applied,
+    asgi-sessions' names (`session_type`, `samesite`, `secure`, `max_age=0` for a
+    browser-session cookie) mapped onto satchel's; `secret_key`, `cookie_name` and
+    `max_age` are satchel's names too."""
+    if session_type is not None:
+        if session_type not in _SESSION_TYPES:
+            raise ValueError(
+                f"unknown session_type {session_type!r}: use 'jwt', 'fernet' or "
+                "'base64' (with allow_unsigned=True), or satchel's backend= option"
+            )
+        if "backend" in options:
+            raise ValueError("give session_type or backend, not both")
+        options["backend"] = _SESSION_TYPES[session_type]
+    if samesite is not None:
+        options["cookie_samesite"] = samesite.lower()
+    if secure is not None:
+        options["cookie_secure"] = secure
+    if options.get("max_age") == 0:
+        del options["max_age"]
+        options["persistent"] = False
+    if settings is not None:
+        return settings.with_options(**options)
+    return SessionSettings(**options)
+
+
+class SessionMiddleware:
+    """Puts a lazy `satchel.Session` at ``scope["session"]`` for HTTP and WebSocket
+    scopes and adds what the engine commits to the response.
+
+    Configure it with a `SessionSettings` (the same object every satchel adapter
+    takes), with keyword options (satchel's, or asgi-sessions': `secret_key`,
+    `session_type`, `cookie_name`, `max_age`, `samesite`, `secure`), or with a
+    prebuilt `SessionManager` shared with other parts of the application. With
+    none of them it reads ``SESSION_*`` environment variables.
+
+    The response start gets the session's Set-Cookie headers, and ``Vary: Cookie``
+    and ``Cache-Control: private`` when the response depends on the session, in a
+    new message: the application's header list is never changed. A WebSocket
+    handshake gets them on ``websocket.accept``. When the store is unavailable,
+    `on_unavailable` answers (a 503 by default). At lifespan shutdown the
+    manager's connections are closed.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        settings: SessionSettings | None = None,
+        *,
+        manager: SessionManager | None = None,
+        on_unavailable: ASGIApp = service_unavailable,
+        session_type: SessionType | None = None,
+        samesite: Literal["lax", "strict", "none", "Lax", "Strict", "None"] | None = None,
+        secure: bool | None = None,
+        **options: Unpack[SessionOptions],
+    ) -> None:
+        self.app = app
+        self.on_unavailable = on_unavailable
+        if manager is not None:
+            given = [settings, session_type, samesite, secure, *options.values()]
+            if any(value is not None for value in given):
+                raise ValueError("manager= already holds the settings; pass no other options")
+            self.manager = manager
+        else:
+            self.manager = SessionManager(
+                settings_from(settings, session_type, samesite, secure, **options)
+            )
+
+    @classmethod
+    def setup(cls, **options: Any) -> Callable[[ASGIApp], SessionMiddleware]:
+        """A factory for asgi-tools' ``App.middleware(SessionMiddleware.setup(...))``,
+        which then makes ``request.session`` (and ``request["session"]``) the session."""
+        return functools.partial(cls, **options)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http" or kind == "websocket":
+            try:
+                session = await self.manager.load(cookie_header(scope))
+            except BackendUnavailable:
+                await self.on_unavailable(scope, receive, send)
+                return
+            scope["session"] = session
+            await self.app(scope, receive, self._committing(session, kind, scope, receive, send))
+        elif kind == "lifespan":
+            await self.app(scope, receive, self._closing(send))
+        else:
+            await self.app(scope, receive, send)
+
+    def _committing(
+        self, session: Session, kind: str, scope: Scope, receive: Receive, send: Send
+    ) -> Send:
+        start = "http.response.start" if kind == "http" else "websocket.accept"
+        manager = self.manager
+        refused = False
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal refused
+            if refused:
+                return  # the 503 replaced this response; the rest of it goes nowhere
+            if message["type"] == start and session.accessed:
+                try:
+                    headers = await manager.commit_headers(session, message.get("headers", ()))
+                except BackendUnavailable:
+                    refused = True
+                    await self.on_unavailable(scope, receive, send)
+                    return
+                message = {**message, "headers": headers}
+            await send(message)
+
+        return send_wrapper
+
+    def _closing(self, send: Send) -> Send:
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] in ("lifespan.shutdown.complete", "lifespan.shutdown.failed"):
+                await self.manager.aclose()
+            await send(message)
+
+        return send_wrapper
