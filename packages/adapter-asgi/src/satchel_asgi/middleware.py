@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from typing_extensions import Unpack
 
-from satchel import BackendUnavailable, Session, SessionManager, SessionOptions, SessionSettings
+from satchel import BackendUnavailable, SessionManager, SessionOptions, SessionSettings
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -30,6 +30,8 @@ SessionType = Literal["base64", "jwt", "fernet"]
 """asgi-sessions' ``session_type`` values (satchel's own names go in ``backend``)."""
 
 _SESSION_TYPES = {"base64": "base64", "jwt": "jwt", "fernet": "fernet"}
+_STARTS = {"http": "http.response.start", "websocket": "websocket.accept"}
+"""The message that starts each kind of response: where the session is committed."""
 _UNAVAILABLE_BODY = b"The session store is unavailable; please try again shortly.\n"
 _UNAVAILABLE_HEADERS = [
     (b"content-type", b"text/plain; charset=utf-8"),
@@ -141,31 +143,26 @@ class SessionMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
-        if kind == "http" or kind == "websocket":
+        start = _STARTS.get(kind)
+        if start is None:
+            if kind == "lifespan":
+                send = self._closing(send)
+            await self.app(scope, receive, send)
+            return
+        manager = self.manager
+        session = manager.load_nowait(scope["headers"])
+        if session is None:
             try:
-                session = await self.manager.load(cookie_header(scope))
+                session = await manager.load(scope["headers"])
             except BackendUnavailable:
                 await self.on_unavailable(scope, receive, send)
                 return
-            scope["session"] = session
-            await self.app(scope, receive, self._committing(session, kind, scope, receive, send))
-        elif kind == "lifespan":
-            await self.app(scope, receive, self._closing(send))
-        else:
-            await self.app(scope, receive, send)
-
-    def _committing(
-        self, session: Session, kind: str, scope: Scope, receive: Receive, send: Send
-    ) -> Send:
-        start = "http.response.start" if kind == "http" else "websocket.accept"
-        manager = self.manager
+        scope["session"] = session
         refused = False
 
         async def send_wrapper(message: Message) -> None:
             nonlocal refused
-            if refused:
-                return  # the 503 replaced this response; the rest of it goes nowhere
-            if message["type"] == start and session.accessed:
+            if session.accessed and message["type"] == start:
                 try:
                     headers = await manager.commit_headers(session, message.get("headers", ()))
                 except BackendUnavailable:
@@ -173,9 +170,11 @@ class SessionMiddleware:
                     await self.on_unavailable(scope, receive, send)
                     return
                 message = {**message, "headers": headers}
+            elif refused:
+                return  # the 503 replaced this response; the rest of it goes nowhere
             await send(message)
 
-        return send_wrapper
+        await self.app(scope, receive, send_wrapper)
 
     def _closing(self, send: Send) -> Send:
         async def send_wrapper(message: Message) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,9 +19,10 @@ from satchel.settings import SessionSettings
 
 logger = logging.getLogger("satchel")
 
-Cookies = Mapping[str, str] | str | None
-"""A request's cookies: the framework's parsed mapping, or the raw Cookie header
-(preferred: only the raw header shows a cookie sent twice)."""
+Cookies = Mapping[str, str] | str | Sequence[tuple[bytes, bytes]] | None
+"""A request's cookies: the raw Cookie header (preferred: only the raw header shows
+a cookie sent twice), the request's ASGI headers (whose Cookie headers are then
+read only if the session is touched), or the framework's parsed mapping."""
 
 ASGIHeaders = Iterable[tuple[bytes, bytes]]
 
@@ -92,6 +93,12 @@ class SessionManager:
         """The engine's clock, in whole Unix seconds."""
         return int(self._clock())
 
+    def load_nowait(self, cookies: Cookies) -> Session | None:
+        """The session for *cookies* at once when no I/O is needed (cookie backends,
+        which decode on first touch), else None: then await `load`. Adapters use it
+        to spare untouched requests even the cost of a coroutine."""
+        return Session(self, cookies) if self._lazy else None
+
     async def load(self, cookies: Cookies) -> Session:
         """The session for a request's cookies. Never raises for bad cookie input.
 
@@ -115,7 +122,7 @@ class SessionManager:
             return cookies
         incoming = record = None
         try:
-            incoming = self.cookie.read(cookies)
+            incoming = self.cookie.read(_header(cookies))
             if incoming is not None:
                 record = await self.backend.read(self._checked(incoming), self.now())
         except BackendUnavailable:
@@ -162,7 +169,7 @@ class SessionManager:
             if isinstance(source, _Fetched):
                 incoming, record = source.incoming, source.record
             else:
-                incoming = self.cookie.read(source)
+                incoming = self.cookie.read(_header(source))
                 if incoming is not None:
                     backend: CookieBackend = self.backend  # type: ignore[assignment]
                     record = backend.unseal(self._checked(incoming), self.now())
@@ -267,3 +274,11 @@ class SessionManager:
         if not cache:
             result.append(_PRIVATE)
         return result
+
+
+def _header(cookies: Cookies) -> Mapping[str, str] | str | None:
+    """The Cookie header(s) of ASGI headers, joined as HTTP/2 allows; others as given."""
+    if cookies is None or isinstance(cookies, str | Mapping):
+        return cookies
+    found = [value.decode("latin-1") for name, value in cookies if name == b"cookie"]
+    return "; ".join(found) if found else None

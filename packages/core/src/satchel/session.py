@@ -53,6 +53,8 @@ class Session(MutableMapping[str, Any]):
     Use it as a dict of JSON values. `regenerate` gives the session a new
     identity (call it when privileges change; `login` does), `clear` ends it,
     and `flash` / `pop_flashes` carry one-time messages to the next page.
+    `accessed` (read-only) says whether the session was loaded, in which case the
+    response depends on the cookie.
     """
 
     __slots__ = (
@@ -63,6 +65,7 @@ class Session(MutableMapping[str, Any]):
         "_record",
         "_regenerate",
         "_source",
+        "accessed",
     )
 
     def __init__(
@@ -74,6 +77,7 @@ class Session(MutableMapping[str, Any]):
         self._source: object = source
         self._pending = pending
         self._data: dict[str, Any] | None = None
+        self.accessed = False  # a plain attribute: adapters read it on every response
         self._record: Record | None = None
         self._incoming: CookieValue | None = None
         self._regenerate = False
@@ -87,6 +91,7 @@ class Session(MutableMapping[str, Any]):
                 )
             self._incoming, self._record, data = self._manager._open(self._source)
             self._data = data
+            self.accessed = True
             self._source = None
         return data
 
@@ -138,11 +143,6 @@ class Session(MutableMapping[str, Any]):
             return "<Session not loaded>"
         state = "new" if self._record is None else "loaded"
         return f"<Session {state} keys={sorted(self._data)!r}>"
-
-    @property
-    def accessed(self) -> bool:
-        """Whether the session was loaded: the response then depends on the cookie."""
-        return self._data is not None
 
     @property
     def is_new(self) -> bool:
