@@ -50,9 +50,6 @@ def act(path: str, session: Any) -> bytes:
     return b"ok"
 
 
-_HEADERS = [(b"content-type", b"text/plain")]
-
-
 def raw_endpoint(
     get: Callable[[Scope], Any] | None = None, load: Callable[[Scope], Any] | None = None
 ) -> ASGIApp:
@@ -67,7 +64,9 @@ def raw_endpoint(
             if load is not None:
                 await load(scope)
             body = act(path, get(scope))
-        await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
+        # a new list each time: asgi-sessions appends to the app's header list in place
+        headers = [(b"content-type", b"text/plain")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
     return app

@@ -49,9 +49,11 @@ class SessionManager:
 
     __slots__ = (
         "_clock",
+        "_identify",
         "_lazy",
         "_max_value",
         "_model",
+        "_persistent",
         "_refresh",
         "backend",
         "cookie",
@@ -83,6 +85,10 @@ class SessionManager:
         self._model = self.settings.data_model
         refreshing = self.settings.rolling or self.settings.idle_timeout is not None
         self._refresh = int(self.settings.refresh_interval.total_seconds()) if refreshing else None
+        self._persistent = self.settings.persistent
+        self._identify: Callable[[str], str | None] | None = getattr(
+            self.backend, "session_id", None
+        )
         limit = getattr(self.cookie, "max_value_size", None)
         self._max_value = limit if isinstance(limit, int) else 4096 * 20
 
@@ -233,9 +239,9 @@ class SessionManager:
             self.reject("the session ended while this request ran; its changes are dropped")
             session._record = session._incoming = None
             return self.cookie.render(None, max_age=None, previous=incoming)
-        max_age = self.lifetime.expires_at(created, now) - now if self.settings.persistent else None
+        max_age = self.lifetime.expires_at(created, now) - now if self._persistent else None
         headers = self.cookie.render(value, max_age=max_age, previous=incoming)
-        identify = getattr(self.backend, "session_id", None)
+        identify = self._identify
         session._record = (
             new if identify is None else Record(payload, created, now, identify(value))
         )
@@ -278,7 +284,7 @@ class SessionManager:
 
 def _header(cookies: Cookies) -> Mapping[str, str] | str | None:
     """The Cookie header(s) of ASGI headers, joined as HTTP/2 allows; others as given."""
-    if cookies is None or isinstance(cookies, str | Mapping):
+    if type(cookies) is not list and (cookies is None or isinstance(cookies, str | Mapping)):
         return cookies
     found = [value.decode("latin-1") for name, value in cookies if name == b"cookie"]
     return "; ".join(found) if found else None
