@@ -414,3 +414,21 @@ def test_base64url_round_trips_every_length() -> None:
     for size in range(40):
         data = bytes(range(size))
         assert b64decode(b64encode(data)) == data
+
+
+@pytest.mark.parametrize("algorithm", ["HS256", "EdDSA", "ES256"])
+@pytest.mark.parametrize("cut", [1, 10, 40])
+def test_jwt_with_a_truncated_signature_is_refused(algorithm: str, cut: int) -> None:
+    backend = _backend("jwt", jwt_algorithm=algorithm)
+    value = backend.seal(_record())
+    with pytest.raises(BadCookie):
+        backend.unseal(value[:-cut], START)
+
+
+def test_jwt_header_written_differently_but_valid_is_accepted() -> None:
+    backend = _backend("jwt")
+    assert isinstance(backend, JWTBackend)
+    kid = jwt.get_unverified_header(backend.seal(_record()))["kid"]
+    header = {"typ": "JWT", "kid": kid, "alg": "HS256"}  # another key order than satchel's
+    token = _hand_signed(_jwt_key(backend), _valid_claims(), header)
+    assert backend.unseal(token, START).payload == b'{"user_id":1}'
