@@ -180,7 +180,11 @@ class SessionManager:
                     backend: CookieBackend = self.backend  # type: ignore[assignment]
                     record = backend.unseal(self._checked(incoming), self.now())
             if record is not None:
-                data = self.serializer.loads(record.payload)
+                data = (
+                    record.data
+                    if record.data is not None
+                    else self.serializer.loads(record.payload)
+                )
                 if self._model is not None:
                     self._model.model_validate(data)
                 return incoming, record, data
@@ -232,7 +236,7 @@ class SessionManager:
             self._model.model_validate(data)
         fresh = record is None or regenerate
         created = now if fresh else record.created  # type: ignore[union-attr]
-        new = Record(payload, created, now, None if fresh else record.id)  # type: ignore[union-attr]
+        new = Record(payload, created, now, None if fresh else record.id, data=data)  # type: ignore[union-attr]
         try:
             value = await self.backend.write(new, record)
         except SessionEnded:

@@ -24,7 +24,9 @@ class Record:
     written, which the idle timeout and rolling lifetime count from. Both are
     Unix seconds. `id` is the session id of store backends, None for cookies.
     `handle` is a backend's private note from `read`, handed back to it in
-    `write` (the stores keep per-key versions there).
+    `write` (the stores keep per-key versions there). `data` is the payload
+    already decoded, when whoever made the record has it: it spares a second
+    JSON pass (it is the session's own dict, so never keep it).
     """
 
     payload: bytes = field(repr=False)
@@ -32,6 +34,7 @@ class Record:
     issued: int
     id: str | None = field(default=None, repr=False)
     handle: Any = field(default=None, repr=False, compare=False)
+    data: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,11 +77,14 @@ class StoreWrite:
 
 @dataclass(frozen=True, slots=True)
 class Loaded:
-    """What a read remembers for the write: the field each key is stored under (the
-    hashed names change when keys rotate) and, with ``on_conflict="raise"``, the
-    SHA-1 of every stored field."""
+    """What a read remembers for the write: each key's field (the hashed names change
+    when keys rotate) and serialized value, the user it held, and, with
+    ``on_conflict="raise"``, the SHA-1 of every stored field."""
 
+    key: str | None
     fields: dict[str, str]
+    entries: dict[str, bytes]
+    user: Any
     versions: dict[str, str] | None
 
 
@@ -158,8 +161,8 @@ class StoreBackend(ABC):
         return raw
 
     def _key(self, raw: bytes) -> str:
-        tag = b64encode(raw[:TAG_BYTES])
-        return f"{self._prefix}{{{tag}}}:{b64encode(hashlib.sha256(raw).digest()[:18])}"
+        digest = hashlib.sha256(raw).hexdigest()[:32]
+        return f"{self._prefix}{{{raw[:TAG_BYTES].hex()}}}:{digest}"
 
     def _index(self, user: Any, key: bytes | None = None) -> str:
         text = json.dumps(user, sort_keys=True, separators=(",", ":")).encode()
@@ -181,22 +184,19 @@ class StoreBackend(ABC):
             return DATA + name
         return DATA + b64encode(hmac.digest(self._index_keys[0], name.encode(), "sha256")[:12])
 
-    def _pack(self, key: str, field: str, name: str, value: Any) -> bytes:
-        plain = self._serializer.dumps({name: value})
+    def _seal(self, key: str, field: str, plain: bytes) -> bytes:
         if self._sealer is None:
             return plain
         return self._sealer.seal(plain, f"{key}\n{field}".encode())
 
-    def _unpack(self, key: str, field: str, stored: bytes) -> dict[str, Any]:
-        plain = (
-            stored
-            if self._sealer is None
-            else self._sealer.open(stored, f"{key}\n{field}".encode())
-        )
+    def _unpack(self, key: str, field: str, stored: bytes) -> tuple[bytes, dict[str, Any]]:
+        """A stored field's plain bytes (``{name: value}`` serialized) and its entry."""
+        sealer = self._sealer
+        plain = stored if sealer is None else sealer.open(stored, f"{key}\n{field}".encode())
         entry = self._serializer.loads(plain)
-        if len(entry) != 1 or (self._sealer is None and DATA + next(iter(entry)) != field):
+        if len(entry) != 1 or (sealer is None and DATA + next(iter(entry)) != field):
             raise BadCookie("a stored field does not match its name")
-        return entry
+        return plain, entry
 
     # -- the Backend protocol --------------------------------------------------------------
 
@@ -214,26 +214,32 @@ class StoreBackend(ABC):
         self._lifetime.check(created, issued, now)
         data: dict[str, Any] = {}
         names: dict[str, str] = {}
+        entries: dict[str, bytes] = {}
         size = 0
         for field, stored in fields.items():
             if field.startswith(DATA):
                 size += len(stored)
-                entry = self._unpack(key, field, stored)
-                data.update(entry)
-                names[next(iter(entry))] = field
+                plain, entry = self._unpack(key, field, stored)
+                [name] = entry
+                data[name] = entry[name]
+                names[name] = field
+                entries[name] = plain
         if size > self._limit:
             raise BadCookie("stored session larger than max_session_bytes")
         versions = None
         if self._on_conflict == "raise":
             # a version stamp compared with Redis' SHA1HEX, not a security digest
             versions = {f: hashlib.sha1(v).hexdigest() for f, v in fields.items()}  # noqa: S324
-        handle = Loaded(names, versions)
-        return Record(self._serializer.dumps(data), created, issued, b64encode(raw), handle)
+        handle = Loaded(key, names, entries, data.get(self._user_key), versions)
+        payload = self._serializer.dumps(data)
+        return Record(payload, created, issued, b64encode(raw), handle, data)
 
     async def write(self, record: Record, previous: Record | None) -> str:
         """Store the changed keys only (all of them for a new or regenerated session)."""
-        data = self._serializer.loads(record.payload)
-        old = self._serializer.loads(previous.payload) if previous is not None else {}
+        data = record.data if record.data is not None else self._serializer.loads(record.payload)
+        loaded = previous.handle if previous is not None else None
+        if not isinstance(loaded, Loaded):
+            loaded = self._loaded(previous)
         old_raw = b64decode(previous.id) if previous is not None and previous.id else None
         moving = old_raw is not None and record.id is None
         if old_raw is None or moving:
@@ -241,27 +247,27 @@ class StoreBackend(ABC):
             raw = (old_raw[:TAG_BYTES] if old_raw else secrets.token_bytes(TAG_BYTES)) + raw
         else:
             raw = old_raw
-        key = self._key(raw)
+        key = loaded.key if raw is old_raw and loaded.key is not None else self._key(raw)
         fields: dict[str, bytes] = {}
         removed: list[str] = []
         expect: dict[str, str] | None = None
+        dumps = self._serializer.dumps
         if old_raw is None or moving:
             for name, value in data.items():
                 field = self._field(name)
-                fields[field] = self._pack(key, field, name, value)
+                fields[field] = self._seal(key, field, dumps({name: value}))
         else:
-            loaded = previous.handle if previous is not None else None
-            stored = loaded.fields if isinstance(loaded, Loaded) else {}
-            dumps = self._serializer.dumps
+            stored, entries = loaded.fields, loaded.entries
             for name, value in data.items():
-                if name not in old or dumps({name: old[name]}) != dumps({name: value}):
+                plain = dumps({name: value})
+                if entries.get(name) != plain:
                     field = stored.get(name) or self._field(name)
-                    fields[field] = self._pack(key, field, name, value)
-            removed = [stored.get(name) or self._field(name) for name in old if name not in data]
-            if isinstance(loaded, Loaded) and loaded.versions is not None:
+                    fields[field] = self._seal(key, field, plain)
+            removed = [stored.get(n) or self._field(n) for n in entries if n not in data]
+            if loaded.versions is not None:
                 expect = {f: loaded.versions.get(f, "") for f in (*fields, *removed)}
         expires = self._lifetime.expires_at(record.created, record.issued)
-        old_key = self._key(old_raw) if old_raw is not None else None
+        old_key = loaded.key
         change = StoreWrite(
             key=key,
             source=old_key if moving else None,
@@ -273,7 +279,7 @@ class StoreBackend(ABC):
             issued=record.issued,
             ttl=max(expires - record.issued, 1),
             now=record.issued,
-            index=self._index_changes(previous, old, old_key, data, key, expires),
+            index=self._index_changes(previous, loaded.user, old_key, data, key, expires),
         )
         outcome = await self._apply(change)
         if outcome == "gone":
@@ -282,10 +288,19 @@ class StoreBackend(ABC):
             raise SessionConflict("another request changed the same session keys first")
         return self._value(raw)
 
+    def _loaded(self, previous: Record | None) -> Loaded:
+        """What `read` would have remembered, rebuilt from a record's payload."""
+        if previous is None:
+            return Loaded(None, {}, {}, None, None)
+        old = self._serializer.loads(previous.payload)
+        entries = {name: self._serializer.dumps({name: v}) for name, v in old.items()}
+        key = self._key(b64decode(previous.id)) if previous.id else None
+        return Loaded(key, {}, entries, old.get(self._user_key), None)
+
     def _index_changes(
         self,
         previous: Record | None,
-        old: dict[str, Any],
+        old_user: Any,
         old_key: str | None,
         data: dict[str, Any],
         key: str,
@@ -298,7 +313,7 @@ class StoreBackend(ABC):
         lives in the user's slot): a write refused as "gone" can leave an index entry
         that points at nothing, which revocation skips and expiry removes.
         """
-        old_user, user = old.get(self._user_key), data.get(self._user_key)
+        user = data.get(self._user_key)
         changes = []
         if old_user is not None and old_key is not None and (old_user != user or old_key != key):
             changes.append(IndexChange(self._index(old_user), old_key, None))
@@ -317,8 +332,9 @@ class StoreBackend(ABC):
         """Delete the record and its entry in its user's index."""
         if record.id is None:
             return
-        key = self._key(b64decode(record.id))
-        user = self._serializer.loads(record.payload).get(self._user_key)
+        loaded = record.handle if isinstance(record.handle, Loaded) else self._loaded(record)
+        key = loaded.key or self._key(b64decode(record.id))
+        user = loaded.user
         index = () if user is None else (IndexChange(self._index(user), key, None),)
         await self._remove(key, index, record.issued)
 

@@ -126,7 +126,8 @@ class JWTBackend(SealedBackend):
 
     def seal(self, record: Record) -> str:
         """Sign the session's data as claims, with its times as registered claims."""
-        claims = {_claim(k): v for k, v in self._serializer.loads(record.payload).items()}
+        data = record.data if record.data is not None else self._serializer.loads(record.payload)
+        claims = {_claim(k): v for k, v in data.items()}
         claims.update(
             iss=self._issuer,
             aud=self._audience,
@@ -172,7 +173,7 @@ class JWTBackend(SealedBackend):
             raise BadCookie("JWT expired or not yet valid")
         self._lifetime.check(created, issued, now)
         data = {_session_key(k): v for k, v in claims.items() if k not in RESERVED_CLAIMS}
-        return Record(self._serializer.dumps(data), created, issued)
+        return Record(self._serializer.dumps(data), created, issued, data=data)
 
     def _foreign_header(self, segment: str) -> str:
         """The key id of a header satchel did not write itself, if it is acceptable."""
