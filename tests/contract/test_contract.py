@@ -12,11 +12,9 @@ import secrets
 import httpx
 import pytest
 from contract.conftest import Apps
-from support import OTHER_SECRET, SECRET, FrozenClock
+from support import COOKIE_BACKENDS, OTHER_SECRET, SECRET, FrozenClock
 
 pytestmark = pytest.mark.anyio
-
-COOKIE_BACKENDS = ("signed", "jwt", "fernet", "aesgcm", "base64")
 
 
 def set_cookies(response: httpx.Response) -> list[str]:
@@ -52,6 +50,16 @@ async def test_modification_sends_one_set_cookie_and_persists(adapter: str, apps
         assert (await client.get("/get")).json()["data"] == {"a": 2, "b": None}
 
 
+async def test_writing_the_values_already_there_sends_no_set_cookie(
+    adapter: str, apps: Apps
+) -> None:
+    async with apps.client(adapter) as client:
+        await client.post("/set", json={"a": 1, "b": [1, 2]})
+        response = await client.post("/set", json={"a": 1, "b": [1, 2]})
+        assert response.json()["data"] == {"a": 1, "b": [1, 2]}
+        assert set_cookies(response) == []
+
+
 async def test_nested_modification_is_persisted(adapter: str, apps: Apps) -> None:
     async with apps.client(adapter) as client:
         for value in (1, 2, 3):
@@ -77,6 +85,7 @@ async def test_untouched_request_carries_no_session_headers(adapter: str, apps: 
         assert response.json() == {"ok": True}
         assert set_cookies(response) == []
         assert "cookie" not in response.headers.get("vary", "").lower()
+        assert "private" not in response.headers.get("cache-control", "")
 
 
 async def test_vary_and_cache_control_when_the_session_is_read_or_issued(
@@ -103,6 +112,23 @@ async def test_login_regenerates_the_cookie_and_logout_ends_the_session(
         assert (await client.get("/get")).json()["data"]["cart"] == [1]
         await client.post("/logout")
         assert (await client.get("/whoami")).json() == {"user_id": None}
+
+
+async def test_regenerate_issues_a_new_cookie_and_keeps_the_data(
+    adapter: str, apps: Apps, backend: str
+) -> None:
+    async with apps.client(adapter) as client:
+        await client.post("/set", json={"cart": [1]})
+        before = session_cookie(client)
+        apps.clock.advance(1)
+        response = await client.post("/regenerate")
+        assert response.json() == {"data": {"cart": [1]}}
+        assert len(set_cookies(response)) == 1
+        assert session_cookie(client) != before
+        assert (await client.get("/get")).json() == {"data": {"cart": [1]}, "is_new": False}
+        if backend not in COOKIE_BACKENDS:  # a store forgets the old id; a cookie cannot
+            plant(client, "session", before)
+            assert (await client.get("/get")).json() == {"data": {}, "is_new": True}
 
 
 async def test_flash_is_shown_once(adapter: str, apps: Apps) -> None:

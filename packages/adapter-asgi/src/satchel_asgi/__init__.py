@@ -4,13 +4,12 @@ from satchel_asgi.middleware import (
     ASGIApp,
     Message,
     Receive,
+    SameSite,
     Scope,
     Send,
     SessionMiddleware,
     SessionType,
-    cookie_header,
     service_unavailable,
-    settings_from,
 )
 
 __version__ = "0.1.0"
@@ -19,11 +18,10 @@ __all__ = [
     "ASGIApp",
     "Message",
     "Receive",
+    "SameSite",
     "Scope",
     "Send",
     "SessionMiddleware",
     "SessionType",
-    "cookie_header",
     "service_unavailable",
-    "settings_from",
 ]

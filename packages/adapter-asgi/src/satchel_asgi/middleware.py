@@ -4,27 +4,34 @@ The middleware only translates: it hands the request's Cookie header to the
 engine and adds whatever the engine commits to the response start. Every
 decision (decoding, expiry, whether to write, which headers) is the engine's.
 
-The rule when the application raises: the session is committed when the
-response starts, so a change made before a response start is sent is saved,
-even if the application raises afterwards; when the application raises before
-any response starts, nothing is committed and nothing is sent.
+The rule when the application raises: the session is committed when a
+response start is sent, so a change made before it is saved even if the
+application raises afterwards; when the application raises before any response
+starts, nothing is committed and nothing is sent.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any, Literal
-
-from typing_extensions import Unpack
+from typing import TYPE_CHECKING, Any, Literal
 
 from satchel import BackendUnavailable, SessionManager, SessionOptions, SessionSettings
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 Scope = MutableMapping[str, Any]
+"""An ASGI connection scope (these aliases are Starlette's)."""
 Message = MutableMapping[str, Any]
+"""An ASGI event message."""
 Receive = Callable[[], Awaitable[Message]]
+"""An ASGI receive callable."""
 Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+"""An ASGI send callable."""
+ASGIApp = Callable[[Scope, Receive, Callable[[Any], Awaitable[None]]], Awaitable[None]]
+"""An ASGI application. The send it is given is typed loosely enough that
+asgi-tools applications, whose send takes any Mapping, fit as well as Starlette's."""
 
 SessionType = Literal["base64", "jwt", "fernet"]
 """asgi-sessions' ``session_type`` values (satchel's own names go in ``backend``)."""
@@ -41,16 +48,6 @@ _UNAVAILABLE_HEADERS = [
 ]
 
 
-def cookie_header(scope: Scope) -> str | None:
-    """The request's Cookie header, several of them joined as HTTP/2 allows, or None."""
-    found = None
-    for name, value in scope["headers"]:
-        if name == b"cookie":
-            text = value.decode("latin-1")
-            found = text if found is None else f"{found}; {text}"
-    return found
-
-
 async def service_unavailable(scope: Scope, receive: Receive, send: Send) -> None:
     """The default answer when the session store is down: a 503 (HTTP) or close
     code 1013, "try again later" (WebSocket)."""
@@ -61,17 +58,29 @@ async def service_unavailable(scope: Scope, receive: Receive, send: Send) -> Non
     await send({"type": "http.response.body", "body": _UNAVAILABLE_BODY})
 
 
-def settings_from(
+SameSite = Literal["lax", "strict", "none", "Lax", "Strict", "None"]
+"""asgi-sessions' ``samesite`` values, in either case."""
+
+
+def _manager(
     settings: SessionSettings | None,
-    session_type: SessionType | None = None,
-    samesite: str | None = None,
-    secure: bool | None = None,
-    **options: Any,
-) -> SessionSettings:
-    """Settings from *settings* (else ``SESSION_*``), with keyword options applied,
-    asgi-sessions' names (`session_type`, `samesite`, `secure`, `max_age=0` for a
-    browser-session cookie) mapped onto satchel's; `secret_key`, `cookie_name` and
-    `max_age` are satchel's names too."""
+    manager: SessionManager | None,
+    session_type: SessionType | None,
+    samesite: SameSite | None,
+    secure: bool | None,
+    options: dict[str, Any],
+) -> SessionManager:
+    """The manager the middleware's arguments describe, asgi-sessions' names
+    (`session_type`, `samesite`, `secure`, `max_age=0` for a browser-session
+    cookie) mapped onto satchel's; `secret_key`, `cookie_name` and `max_age` are
+    satchel's names too."""
+    if isinstance(settings, str):
+        raise TypeError("the second argument is a SessionSettings: pass the secret as secret_key=")
+    if manager is not None:
+        given = [settings, session_type, samesite, secure, *options.values()]
+        if any(value is not None for value in given):
+            raise ValueError("manager= already holds the settings; pass no other options")
+        return manager
     if session_type is not None:
         if session_type not in _SESSION_TYPES:
             raise ValueError(
@@ -89,8 +98,8 @@ def settings_from(
         del options["max_age"]
         options["persistent"] = False
     if settings is not None:
-        return settings.with_options(**options)
-    return SessionSettings(**options)
+        return SessionManager(settings.with_options(**options))
+    return SessionManager(SessionSettings(**options))
 
 
 class SessionMiddleware:
@@ -101,14 +110,21 @@ class SessionMiddleware:
     takes), with keyword options (satchel's, or asgi-sessions': `secret_key`,
     `session_type`, `cookie_name`, `max_age`, `samesite`, `secure`), or with a
     prebuilt `SessionManager` shared with other parts of the application. With
-    none of them it reads ``SESSION_*`` environment variables.
+    none of them it reads ``SESSION_*`` environment variables. The manager is
+    built once, here; a request only loads its session from it.
 
     The response start gets the session's Set-Cookie headers, and ``Vary: Cookie``
     and ``Cache-Control: private`` when the response depends on the session, in a
-    new message: the application's header list is never changed. A WebSocket
-    handshake gets them on ``websocket.accept``. When the store is unavailable,
-    `on_unavailable` answers (a 503 by default). At lifespan shutdown the
+    new message: the application's message and header list are never changed. A
+    WebSocket handshake gets them on ``websocket.accept``; a change made after the
+    accept is not saved. When the store is unavailable, `on_unavailable` answers
+    (a 503 by default) if no response has started. At lifespan shutdown the
     manager's connections are closed.
+
+    When the application raises: the session is committed when a response start
+    is sent, so a change made before it is saved even if the application raises
+    afterwards; if the application raises before any response starts, nothing is
+    committed and nothing is sent.
     """
 
     def __init__(
@@ -119,27 +135,35 @@ class SessionMiddleware:
         manager: SessionManager | None = None,
         on_unavailable: ASGIApp = service_unavailable,
         session_type: SessionType | None = None,
-        samesite: Literal["lax", "strict", "none", "Lax", "Strict", "None"] | None = None,
+        samesite: SameSite | None = None,
         secure: bool | None = None,
         **options: Unpack[SessionOptions],
     ) -> None:
         self.app = app
         self.on_unavailable = on_unavailable
-        if manager is not None:
-            given = [settings, session_type, samesite, secure, *options.values()]
-            if any(value is not None for value in given):
-                raise ValueError("manager= already holds the settings; pass no other options")
-            self.manager = manager
-        else:
-            self.manager = SessionManager(
-                settings_from(settings, session_type, samesite, secure, **options)
-            )
+        self.manager = _manager(settings, manager, session_type, samesite, secure, dict(options))
 
     @classmethod
-    def setup(cls, **options: Any) -> Callable[[ASGIApp], SessionMiddleware]:
+    def setup(
+        cls,
+        settings: SessionSettings | None = None,
+        *,
+        manager: SessionManager | None = None,
+        on_unavailable: ASGIApp = service_unavailable,
+        session_type: SessionType | None = None,
+        samesite: SameSite | None = None,
+        secure: bool | None = None,
+        **options: Unpack[SessionOptions],
+    ) -> Callable[[ASGIApp], SessionMiddleware]:
         """A factory for asgi-tools' ``App.middleware(SessionMiddleware.setup(...))``,
-        which then makes ``request.session`` (and ``request["session"]``) the session."""
-        return functools.partial(cls, **options)
+        which then makes ``request.session`` (and ``request["session"]``) the session.
+
+        It takes the constructor's options and checks them now. asgi-tools answers
+        lifespan events itself, so they never reach the middleware: with a store
+        backend, pass a `SessionManager` and register ``app.on_shutdown(manager.aclose)``.
+        """
+        built = _manager(settings, manager, session_type, samesite, secure, dict(options))
+        return functools.partial(cls, manager=built, on_unavailable=on_unavailable)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
