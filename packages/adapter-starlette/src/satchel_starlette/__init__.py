@@ -1,0 +1,70 @@
+"""satchel-starlette: satchel sessions for Starlette and FastAPI.
+
+A drop-in for Starlette's ``SessionMiddleware`` and for starsessions (their
+option, store and helper names), on the satchel engine. The FastAPI
+dependencies (`SessionDep`, `SessionModel`) live in `satchel_starlette.fastapi`
+and are importable from here too; FastAPI is imported only when they are used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from satchel_starlette.helpers import (
+    get_session,
+    get_session_id,
+    get_session_manager,
+    get_session_metadata,
+    is_loaded,
+    load_session,
+    regenerate_session_id,
+)
+from satchel_starlette.middleware import SessionAutoloadMiddleware, SessionMiddleware
+from satchel_starlette.options import SameSite, StarletteOptions
+from satchel_starlette.stores import (
+    CookieStore,
+    ImproperlyConfigured,
+    InMemoryStore,
+    RedisStore,
+    Serializer,
+    Store,
+)
+
+if TYPE_CHECKING:
+    from satchel_starlette.fastapi import SessionDep, SessionModel, session_dependency
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CookieStore",
+    "ImproperlyConfigured",
+    "InMemoryStore",
+    "RedisStore",
+    "SameSite",
+    "Serializer",
+    "SessionAutoloadMiddleware",
+    "SessionDep",
+    "SessionMiddleware",
+    "SessionModel",
+    "StarletteOptions",
+    "Store",
+    "get_session",
+    "get_session_id",
+    "get_session_manager",
+    "get_session_metadata",
+    "is_loaded",
+    "load_session",
+    "regenerate_session_id",
+    "session_dependency",
+]
+
+_FASTAPI = frozenset({"SessionDep", "SessionModel", "session_dependency"})
+
+
+def __getattr__(name: str) -> Any:
+    """The FastAPI dependencies, imported (with FastAPI) on first use."""
+    if name in _FASTAPI:
+        from satchel_starlette import fastapi
+
+        return getattr(fastapi, name)
+    raise AttributeError(f"module 'satchel_starlette' has no attribute {name!r}")
