@@ -16,7 +16,14 @@ import functools
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from satchel import BackendUnavailable, SessionManager, SessionOptions, SessionSettings
+from satchel import (
+    BackendUnavailable,
+    Cookies,
+    Session,
+    SessionManager,
+    SessionOptions,
+    SessionSettings,
+)
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -142,6 +149,10 @@ class SessionMiddleware:
         self.app = app
         self.on_unavailable = on_unavailable
         self.manager = _manager(settings, manager, session_type, samesite, secure, dict(options))
+        self.open_session: Callable[[Cookies], Session | None] = self.manager.load_nowait
+        """How a request's session is made before the app runs: at once, or (when it
+        gives None) awaited from ``manager.load``. A subclass may replace it:
+        satchel-starlette's explicit loading uses ``manager.prepare``."""
 
     @classmethod
     def setup(
@@ -174,7 +185,7 @@ class SessionMiddleware:
             await self.app(scope, receive, send)
             return
         manager = self.manager
-        session = manager.load_nowait(scope["headers"])
+        session = self.open_session(scope["headers"])
         if session is None:
             try:
                 session = await manager.load(scope["headers"])
