@@ -3,11 +3,7 @@
 The middleware only translates: it hands the request's Cookie header to the
 engine and adds whatever the engine commits to the response start. Every
 decision (decoding, expiry, whether to write, which headers) is the engine's.
-
-The rule when the application raises: the session is committed when a
-response start is sent, so a change made before it is saved even if the
-application raises afterwards; when the application raises before any response
-starts, nothing is committed and nothing is sent.
+`SessionMiddleware`'s docstring states the rule for an application that raises.
 """
 
 from __future__ import annotations
@@ -42,8 +38,10 @@ asgi-tools applications, whose send takes any Mapping, fit as well as Starlette'
 
 SessionType = Literal["base64", "jwt", "fernet"]
 """asgi-sessions' ``session_type`` values (satchel's own names go in ``backend``)."""
+SameSite = Literal["lax", "strict", "none", "Lax", "Strict", "None"]
+"""asgi-sessions' ``samesite`` values, in either case."""
 
-_SESSION_TYPES = {"base64": "base64", "jwt": "jwt", "fernet": "fernet"}
+_SESSION_TYPES = frozenset({"base64", "jwt", "fernet"})
 _STARTS = {"http": "http.response.start", "websocket": "websocket.accept"}
 """The message that starts each kind of response: where the session is committed."""
 _UNAVAILABLE_BODY = b"The session store is unavailable; please try again shortly.\n"
@@ -63,10 +61,6 @@ async def service_unavailable(scope: Scope, receive: Receive, send: Send) -> Non
         return
     await send({"type": "http.response.start", "status": 503, "headers": _UNAVAILABLE_HEADERS})
     await send({"type": "http.response.body", "body": _UNAVAILABLE_BODY})
-
-
-SameSite = Literal["lax", "strict", "none", "Lax", "Strict", "None"]
-"""asgi-sessions' ``samesite`` values, in either case."""
 
 
 def _manager(
@@ -96,7 +90,7 @@ def _manager(
             )
         if "backend" in options:
             raise ValueError("give session_type or backend, not both")
-        options["backend"] = _SESSION_TYPES[session_type]
+        options["backend"] = session_type  # the same names in satchel
     if samesite is not None:
         options["cookie_samesite"] = samesite.lower()
     if secure is not None:
