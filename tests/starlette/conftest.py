@@ -7,6 +7,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from support import make_settings
@@ -40,16 +41,19 @@ def http() -> Client:
 
 
 @pytest.fixture
-async def dead_store() -> dict[str, Any]:
+def dead_store() -> dict[str, Any]:
     """Options of a redis store whose server is down (nothing listens on its port), and
     a session cookie it would look up (store ids are signed alike in every store)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
+    options = {"backend": "redis", "redis_url": f"redis://127.0.0.1:{port}/0", "store_timeout": 1}
+    return {"options": options, "cookie": anyio.run(_stored_cookie)}
+
+
+async def _stored_cookie() -> str:
     issuer = SessionManager(make_settings(backend="memory"))
     session = await issuer.load(None)
     session["user_id"] = 1
     [header] = await issuer.commit(session)
-    cookie = header.split(";", 1)[0].partition("=")[2]
-    options = {"backend": "redis", "redis_url": f"redis://127.0.0.1:{port}/0", "store_timeout": 1}
-    return {"options": options, "cookie": cookie}
+    return header.split(";", 1)[0].partition("=")[2]
