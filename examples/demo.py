@@ -1,154 +1,99 @@
-"""The satchel demo: a small real app on http://127.0.0.1:8000.
+"""The satchel demo: one of the example apps on http://127.0.0.1:8000.
 
-A visit counter, login and logout (the session id is regenerated at login),
-and a flash message, on the embedded default: signed cookies. Without
+    python3 -m nox -s demo                                        # bare ASGI, signed cookies
+    python3 -m nox -s demo -- --framework muffin --backend redis  # any example, any backend
+
+Every ``examples/<framework>/app.py`` is a framework here (``asgi_tools`` is
+``asgi-tools``), and each serves the same shop: a visit counter, login with a new
+session id, logout, a flash message, a cart that grows past a cookie's 4 KB, and the
+session's metadata. ``SESSION_*`` variables configure the sessions as usual; without
 SESSION_SECRET_KEY a development key is generated once, printed, and kept in
-.satchel-dev-key so restarts keep everyone logged in.
-
-This app drives the engine directly over bare ASGI, which is all an adapter does.
+.satchel-dev-key, so restarts (and switching frameworks) keep everyone logged in.
 """
 
 from __future__ import annotations
 
 import argparse
-import html
+import importlib.util
 import os
+import sys
+from collections.abc import MutableMapping
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs
+from types import ModuleType
+from typing import Any, get_args
 
-from satchel import Session, SessionManager, SessionSettings, generate_key
+from satchel import BackendName, generate_key
 
-KEY_FILE = Path(__file__).resolve().parent.parent / ".satchel-dev-key"
+EXAMPLES = Path(__file__).resolve().parent
+KEY_FILE = EXAMPLES.parent / ".satchel-dev-key"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
-Scope = dict[str, Any]
-Message = dict[str, Any]
+
+def frameworks() -> dict[str, Path]:
+    """Every example app, by framework name."""
+    return {path.parent.name.replace("_", "-"): path for path in sorted(EXAMPLES.glob("*/app.py"))}
 
 
-def development_settings() -> SessionSettings:
-    """Settings from the environment, with a generated key kept on disk if none is set."""
-    if os.environ.get("SESSION_SECRET_KEY"):
-        return SessionSettings()
+def development_key() -> str:
+    """The key kept in .satchel-dev-key, generated (and printed) the first time."""
     if KEY_FILE.exists():
-        key = KEY_FILE.read_text().strip()
-    else:
-        key = generate_key()
-        KEY_FILE.write_text(key + "\n")
-        KEY_FILE.chmod(0o600)
-        print(f"satchel demo: generated a development key, kept in {KEY_FILE}:")
-        print(f"  SESSION_SECRET_KEY={key}")
-    return SessionSettings(secret_key=key)
+        return KEY_FILE.read_text().strip()
+    key = generate_key()
+    KEY_FILE.write_text(key + "\n")
+    KEY_FILE.chmod(0o600)
+    print(f"satchel demo: generated a development key, kept in {KEY_FILE}:")
+    print(f"  SESSION_SECRET_KEY={key}")
+    return key
 
 
-PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>satchel demo</title>
-<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem}}
-.flash{{background:#e8f4e8;border:1px solid #8c8;padding:.5rem 1rem;border-radius:4px}}
-code{{background:#f3f3f3;padding:0 .25rem}}</style></head><body>
-<h1>satchel demo</h1>
-{flashes}
-<p>You have visited this page <strong id="visits">{visits}</strong> time(s).</p>
-{account}
-<p>Backend: <code>{backend}</code>. Session created {created}, expires {expires}.</p>
-</body></html>
-"""
-
-LOGIN_FORM = """<form method="post" action="/login">
-<label>Name <input name="name" required maxlength="40"></label> <button>Log in</button></form>"""
-
-LOGOUT_FORM = """<p>Logged in as <strong id="user">{user}</strong>.</p>
-<form method="post" action="/logout"><button>Log out</button></form>"""
+def configure(environ: MutableMapping[str, str], backend: str | None) -> None:
+    """Put the demo's choices into *environ*, where every example reads its settings:
+    the development key unless a secret is set, and the chosen backend."""
+    if not environ.get("SESSION_SECRET_KEY"):
+        environ["SESSION_SECRET_KEY"] = development_key()
+    if backend is not None:
+        environ["SESSION_BACKEND"] = backend
+    chosen = environ.get("SESSION_BACKEND", "signed").lower()
+    if chosen == "redis":
+        environ.setdefault("SESSION_REDIS_URL", DEFAULT_REDIS_URL)
+    elif chosen == "base64":
+        print("satchel demo: base64 cookies are unsigned: anyone can forge them")
+        environ["SESSION_ALLOW_UNSIGNED"] = "true"
 
 
-def render_home(session: Session, backend: str) -> str:
-    """The home page: counts the visit and shows the user, flashes and metadata."""
-    session["visits"] = session.get("visits", 0) + 1
-    flashes = "".join(
-        f'<p class="flash {html.escape(f.category)}">{html.escape(f.message)}</p>'
-        for f in session.pop_flashes()
+def load(framework: str) -> ModuleType:
+    """Import the example app of *framework* from its file."""
+    path = frameworks()[framework]
+    name = f"satchel_example_{path.parent.name}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the chosen example with uvicorn."""
+    found = frameworks()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--framework", choices=sorted(found), default="asgi")
+    parser.add_argument(
+        "--backend",
+        choices=get_args(BackendName),
+        help="SESSION_BACKEND for this run (default: SESSION_BACKEND, else signed)",
     )
-    user = session.user_id
-    account = LOGIN_FORM if user is None else LOGOUT_FORM.format(user=html.escape(str(user)))
-    meta = session.metadata
-    return PAGE.format(
-        flashes=flashes,
-        visits=session["visits"],
-        account=account,
-        backend=html.escape(backend),
-        created=meta.created.strftime("%H:%M:%S UTC"),
-        expires=meta.expires.strftime("%Y-%m-%d %H:%M UTC"),
-    )
-
-
-class DemoApp:
-    """A bare ASGI application over the satchel engine."""
-
-    def __init__(self, manager: SessionManager) -> None:
-        self.manager = manager
-
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            await receive()  # lifespan.startup
-            await send({"type": "lifespan.startup.complete"})
-            await receive()  # lifespan.shutdown
-            await send({"type": "lifespan.shutdown.complete"})
-            return
-        if scope["type"] != "http":
-            return
-        cookie = "; ".join(v.decode("latin-1") for k, v in scope["headers"] if k == b"cookie")
-        session = await self.manager.load(cookie)
-        status, headers, body = await self.route(scope, receive, session)
-        headers = await self.manager.commit_headers(session, headers)
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-
-    async def route(
-        self, scope: Scope, receive: Any, session: Session
-    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-        """Dispatch one request; returns status, headers and body."""
-        path, method = scope["path"], scope["method"]
-        if path == "/" and method == "GET":
-            page = render_home(session, self.manager.settings.backend).encode()
-            return 200, [(b"content-type", b"text/html; charset=utf-8")], page
-        if path == "/login" and method == "POST":
-            form = parse_qs((await read_body(receive)).decode())
-            name = form.get("name", [""])[0].strip()[:40]
-            if name:
-                session.login(name)
-                session.flash(f"Welcome, {name}! Your session id was regenerated.")
-            return redirect("/")
-        if path == "/logout" and method == "POST":
-            session.logout()
-            session.flash("You are logged out; the old session is gone.")
-            return redirect("/")
-        return 404, [(b"content-type", b"text/plain")], b"not found"
-
-
-async def read_body(receive: Any) -> bytes:
-    """The whole request body."""
-    body = b""
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            return body
-
-
-def redirect(location: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    """A 303 See Other to *location*."""
-    return 303, [(b"location", location.encode())], b""
-
-
-def main() -> None:
-    """Serve the demo with uvicorn."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    configure(os.environ, args.backend)
+    app: Any = load(args.framework).app
     import uvicorn
 
-    app = DemoApp(SessionManager(development_settings()))
-    print(f"satchel demo: open http://{args.host}:{args.port}/")
+    backend = os.environ.get("SESSION_BACKEND", "signed")
+    print(f"satchel demo: the {args.framework} example with {backend} sessions", flush=True)
+    print(f"satchel demo: open http://{args.host}:{args.port}/", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
 
 

@@ -1,99 +1,87 @@
-"""satchel-muffin example: a Muffin 3 app with a visit counter, login, logout and flash messages.
+"""satchel-muffin example: the shop on Muffin 3, plus a page only logged-in users see.
 
-    python examples/muffin/app.py            # http://127.0.0.1:8000
+    python examples/muffin/app.py                 # http://127.0.0.1:8000
+    python examples/demo.py --framework muffin    # the same, with a key kept on disk
 
-Sessions are signed cookies unless SESSION_* variables say otherwise. Without
-SESSION_SECRET_KEY the plugin runs in its debug mode: it generates a key and
-warns, and everyone is logged out when the process restarts; set one
-(``satchel keygen --env``) to keep sessions across restarts.
+The plugin (muffin-session's API) auto-manages the session: ``request.session`` is
+loaded before each view and saved into the response, returned or raised. Settings
+come from ``SESSION_*`` variables (signed cookies by default); without
+SESSION_SECRET_KEY a key is generated with a warning, and everyone is logged out
+when the process restarts (``satchel keygen --env`` makes one to keep). The pages
+live in examples/common/shop.py; this file only routes.
 """
 
 from __future__ import annotations
 
-import argparse
 import html
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "common"))  # shop.py, the pages
 
 import muffin
+from shop import Reply, Shop, run
 
-from satchel import SessionSettings
+from satchel import SessionSettings, SessionTooLarge
 from satchel_muffin import Plugin
 
-PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>satchel-muffin example</title>
-<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem}}
-.flash{{background:#e8f4e8;border:1px solid #8c8;padding:.5rem 1rem;border-radius:4px}}</style>
-</head><body>
-<h1>satchel-muffin example</h1>
-{flashes}
-<p>You have visited this page <strong id="visits">{visits}</strong> time(s).</p>
-{account}
-<p><a href="/private">A page for logged-in users</a></p>
-</body></html>
-"""
 
-LOGIN_FORM = """<form method="post" action="/login">
-<label>Name <input name="name" required maxlength="40"></label> <button>Log in</button></form>"""
-
-LOGOUT_FORM = """<p>Logged in as <strong id="user">{user}</strong>.</p>
-<form method="post" action="/logout"><button>Log out</button></form>"""
+def respond(reply: Reply) -> muffin.Response:
+    """*reply* as a Muffin response."""
+    if reply.location is not None:
+        return muffin.ResponseRedirect(reply.location, status_code=reply.status)
+    return muffin.ResponseHTML(reply.html, status_code=reply.status)
 
 
-def create_app(settings: SessionSettings | None = None, *, dev: bool = False) -> muffin.Application:
-    """The example app; *settings* default to ``SESSION_*`` variables, and *dev* lets the
-    plugin generate a key when none is configured."""
+def create_app(settings: SessionSettings) -> muffin.Application:
+    """The example app, its sessions configured by *settings*."""
     app = muffin.Application()
-    session = Plugin(app, settings, auto_manage=True, debug=dev)
+    session = Plugin(app, settings, auto_manage=True)
+    shop = Shop("Muffin", session.settings)
 
     @app.route("/", methods="GET")
-    async def home(request: muffin.Request) -> muffin.ResponseHTML:
-        data = await session.load_from_request(request)
-        data["visits"] = data.get("visits", 0) + 1
-        flashes = "".join(
-            f'<p class="flash {html.escape(f.category)}">{html.escape(f.message)}</p>'
-            for f in data.pop_flashes()
-        )
-        user = await session.load_user(request)
-        account = LOGIN_FORM if user is None else LOGOUT_FORM.format(user=html.escape(str(user)))
-        return muffin.ResponseHTML(
-            PAGE.format(flashes=flashes, visits=data["visits"], account=account)
-        )
+    async def home(request: muffin.Request) -> muffin.Response:
+        return respond(shop.home(request.session))
 
     @app.route("/login", methods="POST")
-    async def login(request: muffin.Request) -> None:
-        form = await request.form()
-        name = str(form.get("name", "")).strip()[:40]
-        if name:
-            await session.login(request, name)  # a new session id: no fixation
-            await session.flash(request, f"Welcome, {name}!")
-        raise muffin.ResponseRedirect("/", status_code=303)  # the session is saved all the same
+    async def login(request: muffin.Request) -> muffin.Response:
+        return respond(shop.login(request.session, await request.form()))
 
     @app.route("/logout", methods="POST")
-    async def logout(request: muffin.Request) -> None:
-        await session.logout(request)
-        await session.flash(request, "You are logged out.")
-        raise muffin.ResponseRedirect("/", status_code=303)
+    async def logout(request: muffin.Request) -> muffin.Response:
+        return respond(shop.logout(request.session))
+
+    @app.route("/bye", methods="GET")
+    async def bye(request: muffin.Request) -> muffin.Response:
+        return respond(shop.bye())
+
+    @app.route("/cart", methods="GET")
+    async def cart(request: muffin.Request) -> muffin.Response:
+        return respond(shop.cart(request.session, request.headers.get("cookie")))
+
+    @app.route("/cart", methods="POST")
+    async def add_to_cart(request: muffin.Request) -> muffin.Response:
+        return respond(shop.add_to_cart(request.session, await request.form()))
+
+    @app.route("/session", methods="GET")
+    async def metadata(request: muffin.Request) -> muffin.Response:
+        return respond(shop.metadata(request.session, request.headers.get("cookie")))
 
     @app.route("/private", methods="GET")
-    @session.user_pass(location="/")
-    async def private(request: muffin.Request) -> str:
+    @session.user_pass(location="/")  # a 307 to / unless someone is logged in
+    async def private(request: muffin.Request) -> muffin.Response:
         user = html.escape(str(await session.load_user(request)))
-        return f"<p>Only logged-in users see this, {user}. <a href='/'>Back</a></p>"
+        return respond(shop.page("Private", f"<p>Only logged-in users see this, {user}.</p>"))
 
+    async def too_large(request: muffin.Request, error: SessionTooLarge) -> muffin.Response:
+        """The session did not fit its cookies, so it was not saved: the 413 page."""
+        return respond(shop.too_large(request.session, error))
+
+    app.on_error(SessionTooLarge)(too_large)
     return app
 
 
-def main() -> None:
-    """Serve the example with uvicorn."""
-    parser = argparse.ArgumentParser(description="satchel-muffin example")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    args = parser.parse_args()
-    import uvicorn
-
-    app = create_app(dev=True)
-    print(f"satchel-muffin example: open http://{args.host}:{args.port}/", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
-
+app = create_app(SessionSettings.development())
 
 if __name__ == "__main__":
-    main()
+    run(app, "satchel-muffin example")

@@ -1,20 +1,22 @@
-"""The demo app (``nox -s demo``) works end to end through real HTTP semantics."""
+"""The demo launcher (``nox -s demo``, examples/demo.py) serves any example on any backend."""
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
+import socket
+import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
 import httpx
 import pytest
-from support import make_settings
 
-from satchel import SessionManager
-
-pytestmark = pytest.mark.anyio
 DEMO = Path(__file__).parents[2] / "examples" / "demo.py"
 
 
@@ -28,38 +30,11 @@ def _demo() -> ModuleType:
     return module
 
 
-def _visits(page: str) -> int:
-    match = re.search(r'id="visits">(\d+)<', page)
-    assert match is not None
-    return int(match[1])
-
-
-async def test_demo_counts_logs_in_with_a_new_id_flashes_once_and_logs_out() -> None:
-    demo = _demo()
-    app = demo.DemoApp(SessionManager(make_settings()))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://demo") as client:
-        first = await client.get("/")
-        assert _visits(first.text) == 1
-        assert first.headers["vary"] == "Cookie"
-        assert _visits((await client.get("/")).text) == 2
-        before = client.cookies["session"]
-
-        login = await client.post("/login", data={"name": "alice <b>"})
-        assert login.status_code == 303
-        assert client.cookies["session"] != before
-        page = (await client.get("/")).text
-        assert "Welcome, alice &lt;b&gt;!" in page
-        assert 'id="user">alice &lt;b&gt;<' in page
-        assert _visits(page) == 3
-        assert "Welcome" not in (await client.get("/")).text
-
-        await client.post("/logout")
-        page = (await client.get("/")).text
-        assert "You are logged out" in page
-        assert _visits(page) == 1
-        assert 'id="user"' not in page
-        assert (await client.get("/missing")).status_code == 404
+def test_demo_offers_every_example_folder_as_a_framework() -> None:
+    found = _demo().frameworks()
+    assert {"asgi", "asgi-tools", "muffin"} <= set(found)
+    assert all(path.name == "app.py" for path in found.values())
+    assert "common" not in found
 
 
 def test_demo_generates_a_development_key_once(
@@ -67,9 +42,87 @@ def test_demo_generates_a_development_key_once(
 ) -> None:
     demo = _demo()
     monkeypatch.setattr(demo, "KEY_FILE", tmp_path / "key")
-    first = demo.development_settings()
-    assert "SESSION_SECRET_KEY=" in capsys.readouterr().out
-    second = demo.development_settings()
+    first = demo.development_key()
+    assert f"SESSION_SECRET_KEY={first}" in capsys.readouterr().out
+    assert demo.development_key() == first
     assert capsys.readouterr().out == ""
-    assert first.secret_key == second.secret_key
     assert (tmp_path / "key").stat().st_mode & 0o077 == 0
+
+
+def test_demo_keeps_a_configured_secret_and_sets_the_chosen_backend(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    demo = _demo()
+    monkeypatch.setattr(demo, "KEY_FILE", tmp_path / "key")
+    environ = {"SESSION_SECRET_KEY": "configured"}
+    demo.configure(environ, "redis")
+    assert environ == {
+        "SESSION_SECRET_KEY": "configured",
+        "SESSION_BACKEND": "redis",
+        "SESSION_REDIS_URL": "redis://127.0.0.1:6379/0",
+    }
+    assert not (tmp_path / "key").exists()
+    environ = {"SESSION_REDIS_URL": "redis://elsewhere:6379/1"}
+    demo.configure(environ, "redis")
+    assert environ["SESSION_REDIS_URL"] == "redis://elsewhere:6379/1"
+    assert environ["SESSION_SECRET_KEY"] == (tmp_path / "key").read_text().strip()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def _served(args: list[str], env: dict[str, str]) -> Iterator[tuple[str, list[str]]]:
+    """Run the demo; yields its URL and, once it has stopped, its output lines."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(DEMO), *args, "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}", output
+    finally:
+        process.terminate()
+        output.extend(process.communicate(timeout=10)[0].splitlines())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("framework", "backend"), [("asgi", None), ("asgi-tools", "jwt"), ("muffin", "redis")]
+)
+def test_demo_serves_the_chosen_example_on_the_chosen_backend(
+    framework: str, backend: str | None, request: pytest.FixtureRequest
+) -> None:
+    if framework == "muffin":
+        pytest.importorskip("muffin")
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("SESSION_")}
+    env["SESSION_SECRET_KEY"] = "demo-test-secret-0123456789abcdefghij"
+    args = ["--framework", framework]
+    if backend is not None:
+        args += ["--backend", backend]
+    if backend == "redis":
+        env["SESSION_REDIS_URL"] = request.getfixturevalue("redis_url")
+    with _served(args, env) as (url, output), httpx.Client(base_url=url) as client:
+        visits = [re.search(r'id="visits">(\d+)<', client.get("/").text) for _ in range(2)]
+        assert [m[1] for m in visits if m] == ["1", "2"]
+        page = client.get("/session").text
+        assert f'id="meta-backend">{backend or "signed"}<' in page
+    assert f"satchel demo: the {framework} example with {backend or 'signed'} sessions" in output
+    assert not [line for line in output if "SESSION_SECRET_KEY=" in line]
