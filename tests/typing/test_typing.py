@@ -38,3 +38,24 @@ def test_mypy_rejects_a_backend_with_the_wrong_signature(tmp_path: Path) -> None
     assert 'Incompatible types in assignment (expression has type "WrongStore"' in result.stdout
     assert "def read(self, value: bytes) -> Record" in result.stdout
     assert 'Argument "backend" to "SessionManager"' in result.stdout
+
+
+@pytest.mark.slow
+def test_mypy_accepts_starlette_and_fastapi_code_using_satchel_starlette(tmp_path: Path) -> None:
+    pytest.importorskip("fastapi")  # satchel-starlette's [fastapi] extra
+    result = _mypy("accept_starlette_sessions.py", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Success" in result.stdout
+
+
+@pytest.mark.slow
+def test_mypy_rejects_misused_satchel_starlette_options_and_dependencies(tmp_path: Path) -> None:
+    pytest.importorskip("fastapi")
+    result = _mypy("reject_starlette_sessions.py", tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert 'Unexpected keyword argument "sesion_cookie"' in result.stdout
+    assert 'Argument "same_site" to "Middleware" has incompatible type' in result.stdout
+    assert 'Argument 1 to "append" of "list" has incompatible type "str"' in result.stdout
+    assert 'Too many arguments for "regenerate" of "Session"' in result.stdout
+    assert 'Argument 1 to "SessionModel" has incompatible type' in result.stdout
+    assert "Found 5 errors" in result.stdout

@@ -1,0 +1,58 @@
+"""A Starlette and FastAPI user's code with satchel-starlette: mypy must accept it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import FastAPI
+from pydantic import BaseModel
+from starlette.applications import Starlette
+from starlette.datastructures import Secret
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+
+from satchel import Session, SessionMetadata, SessionSettings
+from satchel_starlette import (
+    CookieStore,
+    SessionAutoloadMiddleware,
+    SessionMiddleware,
+    get_session,
+    get_session_metadata,
+)
+from satchel_starlette.fastapi import SessionDep, SessionModel
+
+
+class Cart(BaseModel):
+    items: list[int] = []
+
+
+starlette_app = Starlette(
+    middleware=[
+        Middleware(SessionMiddleware, secret_key=Secret("x" * 32), max_age=None, same_site="lax"),
+        Middleware(SessionAutoloadMiddleware, paths=["/app"]),
+    ]
+)
+starsessions_style = Middleware(
+    SessionMiddleware, store=CookieStore(secret_key="x" * 32), lifetime=timedelta(days=1)
+)
+api = FastAPI(
+    middleware=[Middleware(SessionMiddleware, SessionSettings(secret_key="x" * 32), autoload=False)]
+)
+
+
+async def page(request: Request) -> PlainTextResponse:
+    session: Session = get_session(request)
+    meta: SessionMetadata = get_session_metadata(request)
+    session["seen"] = meta.created.isoformat()
+    return PlainTextResponse("ok")
+
+
+@api.post("/cart/{item}")
+async def add(
+    item: int, session: SessionDep, cart: Annotated[Cart, SessionModel(Cart)]
+) -> list[int]:
+    session.login("alice")
+    cart.items.append(item)
+    return cart.items
