@@ -50,7 +50,7 @@ class Browser:
 
     def request(self, method: str, path: str, **options: Any) -> httpx.Response:
         self.client.cookies = self.cookies
-        response = self.client.request(method, path, **options)
+        response: httpx.Response = self.client.request(method, path, **options)
         self.cookies = self.client.cookies
         return response
 
