@@ -14,8 +14,17 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from starlette.datastructures import Secret
+
 import satchel_asgi
-from satchel import Backend, BackendUnavailable, Session, SessionManager, SessionSettings
+from satchel import (
+    Backend,
+    BackendUnavailable,
+    CookieBackend,
+    Session,
+    SessionManager,
+    SessionSettings,
+)
 from satchel_asgi import ASGIApp, Message, Receive, Scope, Send, service_unavailable
 from satchel_starlette.options import StarletteOptions, session_options
 from satchel_starlette.stores import ImproperlyConfigured, Store
@@ -32,14 +41,20 @@ _STARTS = ("http.response.start", "websocket.accept")
 
 
 def build_manager(
-    settings: SessionSettings | None,
+    settings: SessionSettings | str | Secret | None,
     store: Store | Backend | None,
     serializer: satchel.Serializer | None,
     options: StarletteOptions,
 ) -> SessionManager:
     """The manager the middleware's arguments describe: *settings* (else
     ``SESSION_*``) with the keyword *options*, under any of their names, and the
-    *store*'s settings applied; a *store* that is a satchel backend is used as is."""
+    *store*'s settings applied; a *store* that is a satchel backend is used as is.
+    A string in place of *settings* is the secret, where Starlette takes it."""
+    if isinstance(settings, str | Secret):
+        if "secret_key" in options:
+            raise ValueError("the secret is given twice (second argument and secret_key=)")
+        options = {**options, "secret_key": settings}
+        settings = None
     mapped = session_options(options)
     if isinstance(store, Store):
         mapped = store.apply(mapped)
@@ -52,12 +67,13 @@ class SessionMiddleware(satchel_asgi.SessionMiddleware):
     """satchel sessions for a Starlette or FastAPI application: ``request.session``
     (and ``websocket.session``) is a `satchel.Session`.
 
-    ``Middleware(SessionMiddleware, settings=SessionSettings(...))``, or keyword
-    options under satchel's names, Starlette's (`secret_key`, `session_cookie`,
-    `max_age`, `path`, `same_site`, `https_only`, `domain`, `partitioned`) or
-    starsessions' (`store`, `lifetime`, `rolling`, `cookie_name`,
-    `cookie_https_only`, `cookie_same_site`, `cookie_path`, `cookie_domain`), or a
-    prebuilt ``manager=``. With none of them it reads ``SESSION_*`` variables.
+    Configure it with ``settings=SessionSettings(...)``, with keyword options under
+    satchel's names, Starlette's (`secret_key`, also accepted second as Starlette
+    takes it, `session_cookie`, `max_age`, `path`, `same_site`, `https_only`,
+    `domain`, `partitioned`) or starsessions' (`store`, `lifetime`, `rolling`,
+    `cookie_name`, `cookie_https_only`, `cookie_same_site`, `cookie_path`,
+    `cookie_domain`), or with a prebuilt ``manager=``. With none of them it reads
+    ``SESSION_*`` variables.
 
     With `autoload` (the default) a cookie backend decodes the session when it is
     first touched, so a request that never touches it costs nearly nothing; a
@@ -76,7 +92,7 @@ class SessionMiddleware(satchel_asgi.SessionMiddleware):
     def __init__(
         self,
         app: ASGIApp,
-        settings: SessionSettings | None = None,
+        settings: SessionSettings | str | Secret | None = None,
         *,
         manager: SessionManager | None = None,
         store: Store | Backend | None = None,
@@ -93,12 +109,15 @@ class SessionMiddleware(satchel_asgi.SessionMiddleware):
         super().__init__(app, manager=manager, on_unavailable=on_unavailable)
         if not autoload:
             self.open_session = manager.prepare
+        self.store_io = not isinstance(manager.backend, CookieBackend)
+        """Whether the application itself may find the store unavailable (a store backend
+        does I/O when loaded explicitly or asked to revoke; a cookie backend never)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await super().__call__(scope, receive, send)
-            return
         scope[MANAGER_KEY] = self.manager
+        if not self.store_io or scope["type"] == "lifespan":
+            await _asgi_call(self, scope, receive, send)
+            return
         started = False
 
         async def watch(message: Message) -> None:
@@ -108,11 +127,14 @@ class SessionMiddleware(satchel_asgi.SessionMiddleware):
             await send(message)
 
         try:
-            await super().__call__(scope, receive, watch)
+            await _asgi_call(self, scope, receive, watch)
         except BackendUnavailable:
             if started:
                 raise
             await self.on_unavailable(scope, receive, send)
+
+
+_asgi_call = satchel_asgi.SessionMiddleware.__call__
 
 
 class SessionAutoloadMiddleware:
