@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 import pytest
-from support import FrozenClock, make_settings
+from support import START, FrozenClock, make_settings
 
 from satchel import MemoryStore, SessionManager
 
@@ -51,7 +51,7 @@ class Adapter:
         """A skip mark when the adapter's framework is not installed."""
         if self.missing is None:
             return []
-        version = "%d.%d" % sys.version_info[:2]
+        version = f"{sys.version_info[0]}.{sys.version_info[1]}"
         return [pytest.mark.skip(reason=f"{self.missing} is not installed under Python {version}")]
 
 
@@ -114,26 +114,46 @@ def backend_options(backend: str, request: pytest.FixtureRequest) -> dict[str, A
     return options
 
 
-class Apps:
-    """Builds contract apps on the frozen clock; closes their managers afterwards."""
+CLOCK = FrozenClock()
+"""The contract's one frozen clock: every manager runs on it; each test starts it at START."""
+_MANAGERS: dict[str, SessionManager] = {}
+_APPS: dict[tuple[str, int], Any] = {}
+_MEMORY: list[MemoryStore] = []
 
-    def __init__(self, clock: FrozenClock, options: dict[str, Any]) -> None:
-        self.clock = clock
+
+class Apps:
+    """Contract apps on the frozen clock, built once per adapter and settings.
+
+    Building settings and apps (FastAPI's above all) costs far more than the
+    requests, so managers and apps are kept for the whole run, except a store's
+    whose connections belong to one test's event loop (redis): those are built
+    per test and closed after it.
+    """
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        CLOCK.now = START
+        self.clock = CLOCK
         self.options = options
         self.managers: list[SessionManager] = []
+        self._closing: list[SessionManager] = []
 
     def manager(self, **overrides: Any) -> SessionManager:
         """A manager with the backend's options plus *overrides*.
 
-        The memory managers of one test share one store, as the apps of one
-        process would (Redis is shared by nature): a cookie issued by one app is
-        then looked up in the store the other app reads, whatever its keys.
+        Every memory manager shares one store, as the apps of one process would
+        (Redis is shared by nature): a cookie issued by one app is then looked up
+        in the store the other app reads, whatever its keys.
         """
-        settings = make_settings(**{**self.options, **overrides})
-        manager = SessionManager(settings, clock=self.clock)
-        first = self.managers[0].backend if self.managers else None
-        if isinstance(first, MemoryStore) and isinstance(manager.backend, MemoryStore):
-            manager.backend._storage = first._storage  # no public way to share one
+        options = {**self.options, **overrides}
+        key = repr(sorted(options.items()))
+        manager = _MANAGERS.get(key)
+        if manager is None:
+            manager = SessionManager(make_settings(**options), clock=CLOCK)
+            if options["backend"] in ASYNCIO_ONLY_BACKENDS:
+                self._closing.append(manager)
+            else:
+                _MANAGERS[key] = manager
+                _share_memory(manager)
         self.managers.append(manager)
         return manager
 
@@ -142,21 +162,36 @@ class Apps:
         self, adapter: str, manager: SessionManager | None = None, **overrides: Any
     ) -> AsyncIterator[httpx.AsyncClient]:
         """An HTTP client with its own cookie jar for *adapter*'s contract app."""
-        app = FACTORIES[adapter](manager or self.manager(**overrides))
+        manager = manager or self.manager(**overrides)
+        app = _APPS.get((adapter, id(manager)))
+        if app is None:
+            app = FACTORIES[adapter](manager)
+            if manager not in self._closing:
+                _APPS[adapter, id(manager)] = app
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client
 
     async def close(self) -> None:
-        """Close every manager's connections."""
-        for manager in self.managers:
+        """Close the connections of the managers built for this test alone."""
+        for manager in self._closing:
             await manager.aclose()
 
 
+def _share_memory(manager: SessionManager) -> None:
+    """Give a memory manager the first memory manager's store."""
+    backend = manager.backend
+    if isinstance(backend, MemoryStore):
+        if _MEMORY:
+            backend._storage = _MEMORY[0]._storage  # there is no public way to share one
+        else:
+            _MEMORY.append(backend)
+
+
 @pytest.fixture
-async def apps(clock: FrozenClock, backend_options: dict[str, Any]) -> AsyncIterator[Apps]:
+async def apps(backend_options: dict[str, Any]) -> AsyncIterator[Apps]:
     """The contract apps of one test."""
-    built = Apps(clock, backend_options)
+    built = Apps(backend_options)
     try:
         yield built
     finally:

@@ -12,7 +12,7 @@ import secrets
 import httpx
 import pytest
 from contract.conftest import Apps
-from support import COOKIE_BACKENDS, OTHER_SECRET, SECRET, FrozenClock
+from support import COOKIE_BACKENDS, OTHER_SECRET, SECRET
 
 pytestmark = pytest.mark.anyio
 
@@ -258,7 +258,7 @@ async def test_metadata_reports_creation_and_expiry(adapter: str, apps: Apps) ->
 
 
 async def test_a_cookie_issued_by_one_adapter_is_accepted_by_every_other(
-    pair: tuple[str, str], apps: Apps, clock: FrozenClock
+    pair: tuple[str, str], apps: Apps
 ) -> None:
     issuer, reader = pair
     async with apps.client(issuer) as first:
