@@ -10,7 +10,8 @@ under trio; by default every adapter runs under asyncio and trio.
 Backends: `BACKENDS` is the one list. A new backend is one more name there; if it
 needs a server or options beyond ``backend=<name>``, give them in
 `backend_options` (redis shows how: a real server from the ``redis_url`` fixture),
-and if its client is asyncio-only, add it to `ASYNCIO_ONLY_BACKENDS`.
+and if it holds connections of one asyncio event loop, add it to
+`ASYNCIO_ONLY_BACKENDS`.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ BACKENDS = ("signed", "jwt", "fernet", "aesgcm", "base64", "memory", "redis")
 """Every backend the contract runs on (``redis`` on a real server)."""
 
 ASYNCIO_ONLY_BACKENDS = frozenset({"redis"})
-"""Backends whose client needs asyncio (redis-py): not run under trio."""
+"""Backends whose connections need asyncio and belong to one event loop (redis-py):
+not run under trio, and their managers are built per test."""
 
 
 @dataclass(frozen=True)
