@@ -1,131 +1,141 @@
-"""satchel-starlette example: a FastAPI app with sessions in Redis.
+"""satchel-starlette example: the shop on FastAPI, with typed session dependencies.
 
-    python examples/fastapi/app.py          # http://127.0.0.1:8000/docs to try it
+    python examples/fastapi/app.py                          # http://127.0.0.1:8000
+    SESSION_BACKEND=redis python examples/fastapi/app.py    # sessions in Redis
+    python examples/demo.py --framework fastapi --backend redis
 
-It counts visits, logs in under a new session id, keeps a cart as a typed model,
-carries flash messages, shows the session's metadata, and logs out here or
-everywhere (every session of the user, on every device). Sessions live in Redis
-at SESSION_REDIS_URL, or redis://127.0.0.1:6379/0 when that is unset. Without
-SESSION_SECRET_KEY a development key is generated (with a warning) and sessions
-end when the process restarts; ``satchel keygen --env`` makes a real one.
+Endpoints declare what they need: ``session: SessionDep`` (the satchel session) or
+``cart: Annotated[Cart, SessionModel(Cart)]`` (the session's cart, validated, and
+written back when the endpoint returns). Beyond the shop's pages: ``GET /api/cart``
+and ``POST /api/cart/{product}`` (the typed cart in JSON; try them in /docs), and
+``POST /logout-everywhere``, which ends every session of the logged-in user on a
+store backend. With ``SESSION_BACKEND=redis`` the sessions live in Redis at
+SESSION_REDIS_URL, or redis://127.0.0.1:6379/0 when that is unset; the connection
+closes with the app. Other settings come from ``SESSION_*`` variables (signed
+cookies by default); without SESSION_SECRET_KEY a key is generated with a warning,
+and sessions end when the process restarts. The pages live in
+examples/common/shop.py; this file only routes.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
-from typing import Annotated, Any
+import secrets
+import sys
+from pathlib import Path
+from typing import Annotated
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "common"))  # shop.py, the pages
 
 from fastapi import FastAPI, HTTPException, Request
-from pydantic import BaseModel, Field
+from fastapi.responses import HTMLResponse, Response
+from shop import PRODUCTS, Cart, CartLine, Reply, Shop, parse_form, run
 from starlette.middleware import Middleware
+from starlette.types import Receive, Scope, Send
 
-from satchel import SessionSettings
+from satchel import Session, SessionSettings, SessionTooLarge
 from satchel_starlette import SessionMiddleware, get_session_manager
 from satchel_starlette.fastapi import SessionDep, SessionModel
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-class Cart(BaseModel):
-    """The session's cart, validated on every request that uses it."""
-
-    items: list[str] = []
-
-
-class Login(BaseModel):
-    name: str = Field(min_length=1, max_length=40)
-
-
-class Item(BaseModel):
-    item: str = Field(min_length=1, max_length=40)
-
-
 CartDep = Annotated[Cart, SessionModel(Cart)]
 
 
-def default_settings() -> SessionSettings:
-    """Redis at SESSION_REDIS_URL (else the local default), other SESSION_* variables as
-    set; a generated development key when no secret is configured."""
-    redis_url = os.environ.get("SESSION_REDIS_URL", DEFAULT_REDIS_URL)
-    return SessionSettings.development(backend="redis", redis_url=redis_url)
+class Page(HTMLResponse):
+    """A shop reply. The session is committed as it starts; if it no longer fits its
+    cookies (`SessionTooLarge`, before anything was sent), the 413 page goes instead."""
+
+    def __init__(self, shop: Shop, session: Session, reply: Reply) -> None:
+        headers = None if reply.location is None else {"location": reply.location}
+        super().__init__(reply.html, status_code=reply.status, headers=headers)
+        self.shop, self.session = shop, session
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except SessionTooLarge as error:
+            refused = self.shop.too_large(self.session, error)
+            await HTMLResponse(refused.html, refused.status)(scope, receive, send)
 
 
-def create_app(settings: SessionSettings | None = None) -> FastAPI:
-    """The example app; *settings* default to `default_settings`."""
+def settings_from_environment() -> SessionSettings:
+    """``SESSION_*`` settings, Redis on its default URL when chosen without one."""
+    chosen = os.environ.get("SESSION_BACKEND", "").lower()
+    if chosen == "redis" and not os.environ.get("SESSION_REDIS_URL"):
+        return SessionSettings.development(redis_url=DEFAULT_REDIS_URL)
+    return SessionSettings.development()
+
+
+def create_app(settings: SessionSettings) -> FastAPI:
+    """The example app, its sessions configured by *settings*."""
+    shop = Shop("FastAPI", settings)
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return HTMLResponse(shop.not_found().html, status_code=404)
+
     app = FastAPI(
-        title="satchel-starlette example",
-        middleware=[Middleware(SessionMiddleware, settings or default_settings())],
+        title="satchel FastAPI example",
+        middleware=[Middleware(SessionMiddleware, settings)],
+        exception_handlers={404: not_found},
     )
 
-    @app.get("/")
-    async def home(session: SessionDep, cart: CartDep) -> dict[str, Any]:
-        """Counts this visit and takes the flash messages waiting for it."""
-        session["visits"] = session.get("visits", 0) + 1
-        flashes = [[f.category, f.message] for f in session.pop_flashes()]
-        return {
-            "visits": session["visits"],
-            "user": session.user_id,
-            "cart": cart.items,
-            "flashes": flashes,
-        }
+    @app.get("/", response_class=HTMLResponse)
+    async def home(session: SessionDep) -> Response:
+        return Page(shop, session, shop.home(session))
 
-    @app.post("/login")
-    async def login(body: Login, session: SessionDep) -> dict[str, Any]:
-        """Logs in under a new session id (no fixation), keeping the cart."""
-        session.login(body.name)
-        session.flash(f"Welcome, {body.name}!")
-        return {"user": body.name}
+    @app.post("/login", response_class=HTMLResponse)
+    async def login(request: Request, session: SessionDep) -> Response:
+        form = parse_form(await request.body())
+        return Page(shop, session, shop.login(session, form))
 
-    @app.post("/cart")
-    async def add_to_cart(body: Item, cart: CartDep) -> dict[str, Any]:
-        """Adds an item; the model is written back into the session."""
-        cart.items.append(body.item)
-        return {"cart": cart.items}
+    @app.post("/logout", response_class=HTMLResponse)
+    async def logout(session: SessionDep) -> Response:
+        return Page(shop, session, shop.logout(session))
 
-    @app.post("/logout")
-    async def logout(session: SessionDep) -> dict[str, Any]:
-        """Ends this session."""
-        session.logout()
-        session.flash("You are logged out.")
-        return {"ok": True}
+    @app.post("/logout-everywhere", response_class=HTMLResponse)
+    async def logout_everywhere(request: Request, session: SessionDep) -> Response:
+        """End every session of the logged-in user where the backend keeps an index of
+        them (memory, redis); a cookie backend can end only this one."""
+        manager = get_session_manager(request)
+        if manager.can_revoke and session.user_id is not None:
+            await manager.revoke_user(session.user_id)
+        return Page(shop, session, shop.logout(session))
 
-    @app.post("/logout-everywhere")
-    async def logout_everywhere(request: Request, session: SessionDep) -> dict[str, Any]:
-        """Ends every session of the logged-in user, on every device."""
-        user = session.user_id
-        if user is None:
-            raise HTTPException(status_code=401, detail="log in first")
-        ended = await get_session_manager(request).revoke_user(user)
-        session.logout()  # this one was among them: nothing more is written to it
-        return {"ended": ended}
+    @app.get("/bye", response_class=HTMLResponse)
+    async def bye() -> Response:
+        return HTMLResponse(shop.bye().html)
 
-    @app.get("/session")
-    async def metadata(session: SessionDep) -> dict[str, Any]:
-        """When this session began, was last written and will end."""
-        meta = session.metadata
-        return {
-            "created": meta.created.isoformat(),
-            "last_seen": meta.last_seen.isoformat(),
-            "expires": meta.expires.isoformat(),
-            "is_new": session.is_new,
-        }
+    @app.get("/cart", response_class=HTMLResponse)
+    async def cart(request: Request, session: SessionDep) -> Response:
+        return Page(shop, session, shop.cart(session, request.headers.get("cookie")))
+
+    @app.post("/cart", response_class=HTMLResponse)
+    async def add_to_cart(request: Request, session: SessionDep) -> Response:
+        form = parse_form(await request.body())
+        return Page(shop, session, shop.add_to_cart(session, form))
+
+    @app.get("/api/cart")
+    async def cart_api(cart: CartDep) -> Cart:
+        """The cart as its typed model (data that does not fit it ends the session)."""
+        return cart
+
+    @app.post("/api/cart/{product}")
+    async def add_one(product: str, cart: CartDep) -> Cart:
+        """One more item; the model is written back into the session on return."""
+        if product not in PRODUCTS:
+            raise HTTPException(status_code=422, detail=f"one of {', '.join(PRODUCTS)}")
+        cart.cart.append(CartLine(product=product, reference=secrets.token_urlsafe(16)))
+        cart.cart_added = 1
+        return cart
+
+    @app.get("/session", response_class=HTMLResponse)
+    async def metadata(request: Request, session: SessionDep) -> Response:
+        return Page(shop, session, shop.metadata(session, request.headers.get("cookie")))
 
     return app
 
 
-def main() -> None:
-    """Serve the example with uvicorn."""
-    parser = argparse.ArgumentParser(description="satchel-starlette FastAPI example")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    args = parser.parse_args()
-    import uvicorn
-
-    app = create_app()
-    print(f"satchel FastAPI example: open http://{args.host}:{args.port}/docs", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
-
+app = create_app(settings_from_environment())
 
 if __name__ == "__main__":
-    main()
+    run(app, "satchel-starlette FastAPI example")

@@ -1,144 +1,117 @@
-"""satchel-starlette example: a plain Starlette app with sessions in memory.
+"""satchel-starlette example: the shop on plain Starlette.
 
-    python examples/starlette/app.py        # http://127.0.0.1:8000
+    python examples/starlette/app.py                    # http://127.0.0.1:8000
+    python examples/demo.py --framework starlette --backend memory
 
-The same features as the FastAPI example (visit counter, login under a new
-session id, a cart kept as a typed model, flash messages, the session's
-metadata, logging out here or everywhere), with Starlette's own request and
-responses and a JSON API. Sessions live in this process (the memory backend),
-so they end when it stops; without SESSION_SECRET_KEY a development key is
-generated, with a warning.
+``request.session`` is the satchel session (`get_session` gives it typed). Beyond
+the shop's pages: ``GET /api/cart`` gives the cart as its typed model in JSON, and
+``POST /logout-everywhere`` ends every session of the logged-in user, which the
+store backends can do (``SESSION_BACKEND=memory`` or ``redis``). Settings come from
+``SESSION_*`` variables (signed cookies by default); without SESSION_SECRET_KEY a
+key is generated with a warning, and sessions end when the process restarts. The
+pages live in examples/common/shop.py; this file only routes.
 """
 
 from __future__ import annotations
 
-import argparse
+import sys
+from pathlib import Path
 
-from pydantic import BaseModel
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "common"))  # shop.py, the pages
+
+from shop import Cart, Reply, Shop, parse_form, run
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
-from satchel import SessionSettings
+from satchel import Session, SessionSettings, SessionTooLarge
 from satchel_starlette import SessionMiddleware, get_session, get_session_manager
 
 
-class Cart(BaseModel):
-    """The session's cart, validated on every request that uses it."""
+class Page(HTMLResponse):
+    """A shop reply. The session is committed as it starts; if it no longer fits its
+    cookies (`SessionTooLarge`, before anything was sent), the 413 page goes instead."""
 
-    items: list[str] = []
+    def __init__(self, shop: Shop, session: Session, reply: Reply) -> None:
+        headers = None if reply.location is None else {"location": reply.location}
+        super().__init__(reply.html, status_code=reply.status, headers=headers)
+        self.shop, self.session = shop, session
 
-
-async def _text(request: Request, field: str) -> str | JSONResponse:
-    """A short non-empty string field of the JSON body, or the 422 to answer."""
-    try:
-        body = await request.json()
-    except ValueError:
-        body = None
-    value = body.get(field) if isinstance(body, dict) else None
-    if not isinstance(value, str) or not 0 < len(value) <= 40:
-        return JSONResponse({"detail": f"a JSON body with a {field!r} string"}, status_code=422)
-    return value
-
-
-async def home(request: Request) -> JSONResponse:
-    """Counts this visit and takes the flash messages waiting for it."""
-    session = get_session(request)
-    session["visits"] = session.get("visits", 0) + 1
-    return JSONResponse(
-        {
-            "visits": session["visits"],
-            "user": session.user_id,
-            "cart": session.as_model(Cart).items,
-            "flashes": [[f.category, f.message] for f in session.pop_flashes()],
-        }
-    )
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except SessionTooLarge as error:
+            refused = self.shop.too_large(self.session, error)
+            await HTMLResponse(refused.html, refused.status)(scope, receive, send)
 
 
-async def login(request: Request) -> JSONResponse:
-    """Logs in under a new session id (no fixation), keeping the cart."""
-    name = await _text(request, "name")
-    if isinstance(name, JSONResponse):
-        return name
-    session = get_session(request)
-    session.login(name)
-    session.flash(f"Welcome, {name}!")
-    return JSONResponse({"user": name})
+def create_app(settings: SessionSettings) -> Starlette:
+    """The example app, its sessions configured by *settings*."""
+    shop = Shop("Starlette", settings)
 
+    def page(request: Request, reply: Reply) -> Page:
+        return Page(shop, get_session(request), reply)
 
-async def add_to_cart(request: Request) -> JSONResponse:
-    """Adds an item to the cart model and writes it back."""
-    item = await _text(request, "item")
-    if isinstance(item, JSONResponse):
-        return item
-    session = get_session(request)
-    cart = session.as_model(Cart)
-    cart.items.append(item)
-    session.set_model(cart)
-    return JSONResponse({"cart": cart.items})
+    async def home(request: Request) -> Response:
+        return page(request, shop.home(get_session(request)))
 
+    async def login(request: Request) -> Response:
+        form = parse_form(await request.body())
+        return page(request, shop.login(get_session(request), form))
 
-async def logout(request: Request) -> JSONResponse:
-    """Ends this session."""
-    session = get_session(request)
-    session.logout()
-    session.flash("You are logged out.")
-    return JSONResponse({"ok": True})
+    async def logout(request: Request) -> Response:
+        return page(request, shop.logout(get_session(request)))
 
+    async def logout_everywhere(request: Request) -> Response:
+        """End every session of the logged-in user where the backend keeps an index of
+        them (memory, redis); a cookie backend can end only this one."""
+        session, manager = get_session(request), get_session_manager(request)
+        if manager.can_revoke and session.user_id is not None:
+            await manager.revoke_user(session.user_id)
+        return page(request, shop.logout(session))
 
-async def logout_everywhere(request: Request) -> JSONResponse:
-    """Ends every session of the logged-in user, in every browser."""
-    session = get_session(request)
-    user = session.user_id
-    if user is None:
-        return JSONResponse({"detail": "log in first"}, status_code=401)
-    ended = await get_session_manager(request).revoke_user(user)
-    session.logout()  # this one was among them: nothing more is written to it
-    return JSONResponse({"ended": ended})
+    async def bye(request: Request) -> Response:
+        return page(request, shop.bye())
 
+    async def cart(request: Request) -> Response:
+        return page(request, shop.cart(get_session(request), request.headers.get("cookie")))
 
-async def metadata(request: Request) -> JSONResponse:
-    """When this session began, was last written and will end."""
-    session = get_session(request)
-    meta = session.metadata
-    return JSONResponse(
-        {
-            "created": meta.created.isoformat(),
-            "last_seen": meta.last_seen.isoformat(),
-            "expires": meta.expires.isoformat(),
-            "is_new": session.is_new,
-        }
-    )
+    async def add_to_cart(request: Request) -> Response:
+        form = parse_form(await request.body())
+        return page(request, shop.add_to_cart(get_session(request), form))
 
+    async def cart_api(request: Request) -> Response:
+        """The cart as its typed model, validated (data that does not fit ends the session)."""
+        return JSONResponse(get_session(request).as_model(Cart).model_dump(mode="json"))
 
-def create_app(settings: SessionSettings | None = None) -> Starlette:
-    """The example app; *settings* default to the memory backend and ``SESSION_*``."""
-    settings = settings or SessionSettings.development(backend="memory")
+    async def metadata(request: Request) -> Response:
+        return page(request, shop.metadata(get_session(request), request.headers.get("cookie")))
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return HTMLResponse(shop.not_found().html, status_code=404)
+
     routes = [
         Route("/", home),
         Route("/login", login, methods=["POST"]),
-        Route("/cart", add_to_cart, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
         Route("/logout-everywhere", logout_everywhere, methods=["POST"]),
+        Route("/bye", bye),
+        Route("/cart", cart),
+        Route("/cart", add_to_cart, methods=["POST"]),
+        Route("/api/cart", cart_api),
         Route("/session", metadata),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(SessionMiddleware, settings)])
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(SessionMiddleware, settings)],
+        exception_handlers={404: not_found},
+    )
 
 
-def main() -> None:
-    """Serve the example with uvicorn."""
-    parser = argparse.ArgumentParser(description="satchel-starlette Starlette example")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    args = parser.parse_args()
-    import uvicorn
-
-    app = create_app()
-    print(f"satchel Starlette example: open http://{args.host}:{args.port}/", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
-
+app = create_app(SessionSettings.development())
 
 if __name__ == "__main__":
-    main()
+    run(app, "satchel-starlette example")
