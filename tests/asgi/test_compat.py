@@ -119,16 +119,10 @@ def test_settings_come_from_the_environment_by_default(monkeypatch: pytest.Monke
 # -- asgi-tools: App.middleware(SessionMiddleware.setup(...)) ---------------------------------
 
 
-def test_setup_checks_its_options_when_called_not_at_the_first_request() -> None:
+def test_setup_options_are_checked_when_asgi_tools_registers_the_middleware() -> None:
+    factory = SessionMiddleware.setup(secret_key=SECRET, session_type="cookie")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="unknown session_type 'cookie'"):
-        SessionMiddleware.setup(secret_key=SECRET, session_type="cookie")  # type: ignore[arg-type]
-
-
-def test_setup_builds_one_manager_for_the_middleware() -> None:
-    factory = SessionMiddleware.setup(secret_key=SECRET, session_type="fernet")
-    first, second = factory(counter), factory(counter)
-    assert first.manager is second.manager
-    assert first.manager.settings.backend == "fernet"
+        App().middleware(factory)
 
 
 async def test_setup_gives_asgi_tools_handlers_request_session() -> None:

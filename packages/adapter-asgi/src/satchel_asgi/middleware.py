@@ -8,9 +8,8 @@ decision (decoding, expiry, whether to write, which headers) is the engine's.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec, TypeVar
 
 from satchel import (
     BackendUnavailable,
@@ -41,6 +40,8 @@ SessionType = Literal["base64", "jwt", "fernet"]
 SameSite = Literal["lax", "strict", "none", "Lax", "Strict", "None"]
 """asgi-sessions' ``samesite`` values, in either case."""
 
+_P = ParamSpec("_P")
+_M = TypeVar("_M")
 _SESSION_TYPES = frozenset({"base64", "jwt", "fernet"})
 _STARTS = {"http": "http.response.start", "websocket": "websocket.accept"}
 """The message that starts each kind of response: where the session is committed."""
@@ -154,27 +155,25 @@ class SessionMiddleware:
 
     @classmethod
     def setup(
-        cls,
-        settings: SessionSettings | None = None,
-        *,
-        manager: SessionManager | None = None,
-        on_unavailable: ASGIApp = service_unavailable,
-        session_type: SessionType | None = None,
-        samesite: SameSite | None = None,
-        secure: bool | None = None,
-        **options: Unpack[SessionOptions],
-    ) -> Callable[[ASGIApp], SessionMiddleware]:
+        cls: Callable[Concatenate[ASGIApp, _P], _M], *args: _P.args, **options: _P.kwargs
+    ) -> Callable[[ASGIApp], _M]:
         """A factory for asgi-tools' ``App.middleware(SessionMiddleware.setup(...))``,
         which then makes ``request.session`` (and ``request["session"]``) the session.
 
-        It takes the constructor's options and checks them now. asgi-tools answers
-        lifespan events itself, so they never reach the middleware: with a store
-        backend, pass a `SessionManager` and register ``app.on_shutdown(manager.aclose)``.
+        It takes what the constructor takes after the app (a subclass's setup takes
+        what the subclass does); asgi-tools builds the middleware, checking them, as
+        it registers it. asgi-tools answers lifespan events itself, so they never
+        reach the middleware: with a store backend, pass a `SessionManager` and
+        register ``app.on_shutdown(manager.aclose)``.
         """
-        built = _manager(settings, manager, session_type, samesite, secure, dict(options))
-        return functools.partial(cls, manager=built, on_unavailable=on_unavailable)
+
+        def build(app: ASGIApp) -> _M:
+            return cls(app, *args, **options)
+
+        return build
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one connection: a session for HTTP and WebSocket, lifespan watched."""
         kind = scope["type"]
         start = _STARTS.get(kind)
         if start is None:
