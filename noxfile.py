@@ -34,7 +34,12 @@ TEST_DEPS = [
     "mypy>=1.10",
     "asgi-tools>=1.0",
     "uvicorn>=0.30",
+    # tests/browser/ (marker ``browser``) drives the system's Chromium with Playwright (no
+    # browser download): run, and type-checked, on the default Python only.
+    f"playwright>=1.45; python_version == '{DEFAULT_PYTHON}'",
 ]
+DEMO_DEPS = ["uvicorn>=0.30", "asgi-tools>=1.0", "fastapi>=0.121", "python-multipart>=0.0.9"]
+"""What the example apps need beyond satchel's distributions (forms for Starlette)."""
 EXTRAS = {"satchel-core": "[jwt,crypto,redis]"}
 
 nox.options.sessions = ["lint", "typecheck", "tests"]
@@ -92,9 +97,12 @@ def _python_of(session: nox.Session) -> str:
 
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
-    """The whole suite against the distributions as built from packages/."""
-    session.install(*_distributions(_python_of(session)), *TEST_DEPS)
-    session.run("pytest", *session.posargs)
+    """The whole suite against the distributions as built from packages/; the real-browser
+    tests (marker ``browser``) run once per run, on DEFAULT_PYTHON, deselected elsewhere."""
+    python = _python_of(session)
+    session.install(*_distributions(python), *TEST_DEPS)
+    browser = [] if python == DEFAULT_PYTHON else ["-m", "not browser"]
+    session.run("pytest", *browser, *session.posargs)
 
 
 @nox.session(python=DEFAULT_PYTHON)
@@ -141,6 +149,7 @@ def docs(session: nox.Session) -> None:
 
 @nox.session(python=DEFAULT_PYTHON)
 def demo(session: nox.Session) -> None:
-    """Serve the demo app on http://127.0.0.1:8000 (signed cookies, a fresh dev key)."""
-    session.install(*_distributions(DEFAULT_PYTHON), "uvicorn>=0.30")
+    """Serve an example app on http://127.0.0.1:8000: bare ASGI with signed cookies and a
+    development key made once, or ``-- --framework muffin --backend redis`` (see --help)."""
+    session.install(*_distributions(DEFAULT_PYTHON), *DEMO_DEPS)
     session.run("python", "examples/demo.py", *session.posargs)

@@ -90,11 +90,13 @@ body{{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;paddin
 header{{border-bottom:1px solid #ccc;margin-bottom:1rem}} nav a{{margin-right:1rem}}
 .flash{{background:#e8f4e8;border:1px solid #8c8;padding:.5rem 1rem;border-radius:4px}}
 .error{{background:#fbeaea;border:1px solid #c88;padding:.5rem 1rem;border-radius:4px}}
-code{{background:#f3f3f3;padding:0 .25rem}} dt{{font-weight:bold}}
+code{{background:#f3f3f3;padding:0 .25rem}}
+dl{{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem}} dt{{font-weight:bold}}
+dd{{margin:0}}
 </style></head><body>
 <header><p>satchel example on <strong id="framework">{framework}</strong></p>
-<nav><a id="nav-home" href="/">Home</a><a id="nav-cart" href="/cart">Cart</a>
-<a id="nav-session" href="/session">Session</a></nav></header>
+<nav><a id="nav-home" href="/">Home</a><a id="nav-cart" href="/cart">Cart</a><a
+id="nav-session" href="/session">Session</a></nav></header>
 <main><h1>{title}</h1>
 {body}
 </main></body></html>
@@ -226,6 +228,7 @@ that needs more is refused with a 413 page, and keeps what it had.</p>"""
         meta = session.metadata
         settings = self.settings
         names, size = self.session_cookies(cookie_header)
+        rolling = ", rolling: counted from the last refresh" if settings.rolling else ""
         storage = (
             "on the server; the cookie holds a signed random id"
             if settings.backend in STORE_BACKENDS
@@ -235,13 +238,13 @@ that needs more is refused with a 413 page, and keeps what it had.</p>"""
 <dt>Created</dt><dd>{_time("meta-created", meta.created)}</dd>
 <dt>Last written</dt><dd>{_time("meta-last-seen", meta.last_seen)}</dd>
 <dt>Expires</dt><dd>{_time("meta-expires", meta.expires)}</dd>
-<dt>New (no valid cookie came with this request)</dt>
-<dd id="meta-new">{"yes" if session.is_new else "no"}</dd>
+<dt>New</dt><dd><span id="meta-new">{"yes" if session.is_new else "no"}</span>
+(yes: no valid session cookie came with this request)</dd>
 <dt>Backend</dt><dd><code id="meta-backend">{settings.backend}</code>,
 data kept <span id="meta-storage">{storage}</span></dd>
 <dt>Cookie</dt><dd><code id="meta-cookie">{html.escape(settings.cookie_name)}</code>:
 {html.escape(", ".join(names)) or "none"} sent, {size} bytes</dd>
-<dt>Lifetime</dt><dd>max_age {settings.max_age}{", rolling" if settings.rolling else ""}</dd>
+<dt>Lifetime</dt><dd>max_age {int(settings.max_age.total_seconds())} s{rolling}</dd>
 </dl>"""
         return self.page("Session", body)
 
