@@ -1,0 +1,25 @@
+"""Try the app without a server: httpx speaks ASGI and keeps cookies as a browser does."""
+
+import asyncio
+
+import httpx
+from quickstart_asgi_tools import app
+
+
+async def main() -> None:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://app") as browser:
+        assert (await browser.get("/")).text == "visits: 1, user: None"
+        anonymous = browser.cookies["session"]
+
+        page = await browser.post("/login", data={"name": "alice"}, follow_redirects=True)
+        assert page.text == "visits: 2, user: alice"
+        assert browser.cookies["session"] != anonymous  # a new session identity
+        assert (await browser.get("/welcome")).text == "Welcome, alice!"
+        assert (await browser.get("/welcome")).text == ""  # a flash is shown once
+
+        page = await browser.post("/logout", follow_redirects=True)
+        assert page.text == "visits: 1, user: None"
+
+
+asyncio.run(main())
