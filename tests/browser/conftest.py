@@ -160,9 +160,11 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         running.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Headless Chromium from the system, launched once per run."""
+    """Headless Chromium from the system, launched once per test module: while
+    Playwright's sync API runs, it marks its event loop as running in this thread,
+    which the async tests of other modules must not find."""
     executable = os.environ.get("SATCHEL_TEST_CHROMIUM") or shutil.which("chromium")
     if executable is None:
         _unavailable("no chromium on PATH (apt-get install chromium) and no SATCHEL_TEST_CHROMIUM")
