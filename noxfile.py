@@ -38,9 +38,9 @@ TEST_DEPS = [
     # browser download): run, and type-checked, on the default Python only.
     f"playwright>=1.45; python_version == '{DEFAULT_PYTHON}'",
 ]
-DEMO_DEPS = ["uvicorn>=0.30", "asgi-tools>=1.0", "fastapi>=0.121", "python-multipart>=0.0.9"]
-"""What the example apps need beyond satchel's distributions (forms for Starlette)."""
-EXTRAS = {"satchel-core": "[jwt,crypto,redis]"}
+DEMO_DEPS = ["uvicorn>=0.30", "asgi-tools>=1.0"]
+"""What the example apps need beyond satchel's distributions and their extras."""
+EXTRAS = {"satchel-core": "[jwt,crypto,redis]", "satchel-starlette": "[fastapi]"}
 
 nox.options.sessions = ["lint", "typecheck", "tests"]
 nox.options.default_venv_backend = "venv"

@@ -14,6 +14,8 @@ documentation's), else into the run's temporary directory.
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import os
 import shutil
 import socket
@@ -58,17 +60,30 @@ def _unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-def installed_examples() -> list[Any]:
-    """Every ``examples/<name>/app.py`` as a parameter, skipped if its framework (the
-    module the folder is named after) is not installed under this Python."""
-    import importlib.util
+def missing_modules(app: Path) -> list[str]:
+    """The modules an example app imports at its top that are not installed here
+    (satchel_muffin and Muffin 3 need Python 3.11+); its shared pages do not count."""
+    shared = {p.stem for p in (EXAMPLES / "common").glob("*.py")}
+    names: set[str] = set()
+    for node in ast.parse(app.read_text()).body:
+        if isinstance(node, ast.Import):
+            names.update(alias.name.partition(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.partition(".")[0])
+    return sorted(n for n in names - shared if importlib.util.find_spec(n) is None)
 
+
+def installed_examples() -> list[Any]:
+    """Every ``examples/<name>/app.py`` as a parameter (its folder's name), skipped, with
+    the reason, when a module it imports is not installed under this Python."""
     params = []
     for path in sorted(EXAMPLES.glob("*/app.py")):
-        name = path.parent.name
-        found = name == "asgi" or importlib.util.find_spec(name) is not None
-        marks = [] if found else [pytest.mark.skip(reason=f"{name} is not installed here")]
-        params.append(pytest.param(name, id=name.replace("_", "-"), marks=marks))
+        missing = missing_modules(path)
+        reason = f"{', '.join(missing)} not installed under Python %d.%d" % sys.version_info[:2]
+        marks = [pytest.mark.skip(reason=reason)] if missing else []
+        params.append(
+            pytest.param(path.parent.name, id=path.parent.name.replace("_", "-"), marks=marks)
+        )
     return params
 
 

@@ -16,6 +16,7 @@ from types import ModuleType
 
 import httpx
 import pytest
+from browser.conftest import missing_modules
 
 DEMO = Path(__file__).parents[2] / "examples" / "demo.py"
 
@@ -110,8 +111,9 @@ def _served(args: list[str], env: dict[str, str]) -> Iterator[tuple[str, list[st
 def test_demo_serves_the_chosen_example_on_the_chosen_backend(
     framework: str, backend: str | None, request: pytest.FixtureRequest
 ) -> None:
-    if framework == "muffin":
-        pytest.importorskip("muffin")
+    missing = missing_modules(DEMO.parent / framework.replace("-", "_") / "app.py")
+    if missing:
+        pytest.skip(f"the {framework} example needs {', '.join(missing)}, not installed here")
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith("SESSION_")}
     env["SESSION_SECRET_KEY"] = "demo-test-secret-0123456789abcdefghij"
     args = ["--framework", framework]

@@ -6,7 +6,6 @@ browser runs them again in tests/browser/. mypy --strict accepts every example.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import runpy
@@ -19,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from browser.conftest import installed_examples, missing_modules
 from support import SECRET
 
 pytestmark = pytest.mark.anyio
@@ -26,27 +26,11 @@ ROOT = Path(__file__).parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*/app.py"))
 
 
-def _missing(path: Path) -> str | None:
-    """The framework an example needs when it is not installed under this Python
-    (Muffin needs 3.11+); the folder is named after the framework's module."""
-    name = path.parent.name
-    if name == "asgi" or importlib.util.find_spec(name) is not None:
-        return None
-    return name
-
-
-def _param(path: Path) -> Any:
-    """One example, skipped when its framework is not installed here."""
-    missing = _missing(path)
-    marks = [pytest.mark.skip(reason=f"{missing} is not installed here")] if missing else []
-    return pytest.param(path, id=path.parent.name.replace("_", "-"), marks=marks)
-
-
-@pytest.fixture(params=[_param(p) for p in EXAMPLES])
+@pytest.fixture(params=installed_examples())
 def example(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The module-level ``app`` of one example, its secret from SESSION_SECRET_KEY."""
     monkeypatch.setenv("SESSION_SECRET_KEY", SECRET)
-    return runpy.run_path(str(request.param))["app"]
+    return runpy.run_path(str(ROOT / "examples" / request.param / "app.py"))["app"]
 
 
 @asynccontextmanager
@@ -139,7 +123,7 @@ async def test_example_shows_the_session_metadata_without_writing(example: Any) 
 @pytest.mark.slow
 def test_mypy_strict_accepts_every_example() -> None:
     """Checked here because the repository's mypy run covers packages/ and tests/ only."""
-    files = [str(p.relative_to(ROOT)) for p in EXAMPLES if _missing(p) is None]
+    files = [str(p.relative_to(ROOT)) for p in EXAMPLES if not missing_modules(p)]
     files.append("examples/demo.py")
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", *files],
