@@ -309,6 +309,9 @@ def test_jwt_forged_claims_with_the_right_key_do_load() -> None:
         {"exp": "tomorrow"},
         {"exp": True},
         {"iat": START + 7200, "nbf": START, "exp": START + 9000},
+        {"sub": 1},
+        {"sub": "user-1"},
+        {"jti": "a-token-id"},
     ],
 )
 def test_jwt_with_missing_or_wrong_registered_claims_is_refused(changes: dict[str, Any]) -> None:

@@ -20,6 +20,7 @@ RESERVED_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "o
 """Claims the token itself uses; session keys with these names are namespaced."""
 
 _REQUIRED = ("iss", "aud", "exp", "nbf", "iat", "orig_iat")
+_NEVER_WRITTEN = ("sub", "jti")  # a token carrying one was minted by something else
 _HMAC_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
 
 
@@ -163,6 +164,8 @@ class JWTBackend(SealedBackend):
             raise BadCookie("JWT claims are not an object")
         if any(name not in claims for name in _REQUIRED):
             raise BadCookie("a required JWT claim is missing")
+        if any(name in claims for name in _NEVER_WRITTEN):
+            raise BadCookie("JWT carries a claim satchel never writes")
         if claims["iss"] != self._issuer or claims["aud"] != self._audience:
             raise BadCookie("JWT issued by or for someone else")
         times = [claims[name] for name in ("orig_iat", "iat", "nbf", "exp")]
