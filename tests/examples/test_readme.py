@@ -26,11 +26,11 @@ def _blocks() -> list[Any]:
     """Each README block as a parameter named after its section, skipped when a module
     it imports is missing here (Muffin 3 needs Python 3.11+)."""
     readme = (ROOT / "README.md").read_text()
-    params = []
+    params: list[Any] = []
     for match in BLOCK.finditer(readme):
         heading = re.findall(r"^## (.+)$", readme[: match.start()], re.M)[-1]
         source = match[1]
-        modules = set()
+        modules: set[str] = set()
         for node in ast.parse(source).body:
             if isinstance(node, ast.Import):
                 modules.update(alias.name.partition(".")[0] for alias in node.names)
