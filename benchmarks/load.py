@@ -16,15 +16,10 @@ from contenders import SECRET
 HERE = Path(__file__).parent
 ROOT = HERE.parent
 SERVER = """
-import sys
-sys.path.insert(0, {examples!r})
+import runpy
 import uvicorn
-from demo import DemoApp
-from satchel import SessionManager, SessionSettings
-settings = SessionSettings(backend="redis", redis_url={url!r}, secret_key={secret!r},
-                           store_prefix="load:")
-uvicorn.run(DemoApp(SessionManager(settings)), host="127.0.0.1", port={port},
-            log_level="warning", access_log=False)
+app = runpy.run_path({example!r})["app"]
+uvicorn.run(app, host="127.0.0.1", port={port}, log_level="warning", access_log=False)
 """
 
 
@@ -48,10 +43,17 @@ def _round_trips(redis_url: str) -> int:
 def load_test(redis_url: str, *, quick: bool) -> list[str]:
     """Report lines for the Redis load test."""
     port = _free_port()
-    code = SERVER.format(examples=str(ROOT / "examples"), url=redis_url, secret=SECRET, port=port)
-    server = subprocess.Popen([sys.executable, "-c", code])
+    code = SERVER.format(example=str(ROOT / "examples" / "asgi" / "app.py"), port=port)
+    settings = {
+        "SESSION_BACKEND": "redis",
+        "SESSION_REDIS_URL": redis_url,
+        "SESSION_SECRET_KEY": SECRET,
+        "SESSION_STORE_PREFIX": "load:",
+    }
+    server = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, **settings})
     lines = [
-        "The demo app (bare ASGI over the engine, redis backend) under uvicorn, one worker; "
+        "The bare ASGI example shop (examples/asgi/app.py, redis backend) under uvicorn, "
+        "one worker; "
         "each client logs in, then sends `GET /`, which counts a visit (a modifying request: "
         "one read, one write). The load generator runs in a second process.",
         "",

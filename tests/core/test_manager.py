@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
@@ -13,6 +13,7 @@ from support import COOKIE_BACKENDS, OTHER_SECRET, SECRET, FrozenClock, Jar, mak
 from satchel import (
     Backend,
     CookieValue,
+    JSONSerializer,
     Record,
     SerializationError,
     Session,
@@ -30,6 +31,12 @@ async def _issue(manager: SessionManager, **data: Any) -> Jar:
     session = await manager.load(None)
     session.update(data)
     return Jar().receive(await manager.commit(session))
+
+
+class _Loose(BaseModel):
+    """A model whose field keeps the session's own list (no copy on validation)."""
+
+    cart: Any = None
 
 
 class CountingBackend(SignedBackend):
@@ -78,6 +85,35 @@ async def test_read_only_request_sends_no_set_cookie(counting: SessionManager) -
     assert CountingBackend.sealed == 1  # only the first issue
 
 
+class CountingSerializer(JSONSerializer):
+    """The JSON serializer, counting how often it serializes."""
+
+    dumped = 0
+
+    def dumps(self, data: Mapping[str, Any]) -> bytes:
+        CountingSerializer.dumped += 1
+        return super().dumps(data)
+
+
+async def test_reading_only_immutable_values_skips_serialization(clock: FrozenClock) -> None:
+    manager = SessionManager(make_settings(), serializer=CountingSerializer(), clock=clock)
+    jar = await _issue(manager, user_id=7, name="al", cart=[1])
+    CountingSerializer.dumped = 0
+    session = await manager.load(jar.header)
+    assert (session["user_id"], session.get("name"), "cart" in session, len(session)) == (
+        7,
+        "al",
+        True,
+        3,
+    )
+    assert await manager.commit(session) == []
+    assert CountingSerializer.dumped == 0
+    session = await manager.load(jar.header)
+    assert session.get("cart") == [1]  # a list could have been changed in place
+    assert await manager.commit(session) == []
+    assert CountingSerializer.dumped == 1
+
+
 async def test_session_is_decoded_once_per_request(counting: SessionManager) -> None:
     jar = await _issue(counting, a=1)
     session = await counting.load(jar.header)
@@ -109,6 +145,10 @@ async def test_new_empty_session_writes_nothing(manager_factory: Factory) -> Non
         lambda s: s["cart"].clear(),
         lambda s: s["profile"].__setitem__("name", "bob"),
         lambda s: s.popitem(),
+        lambda s: s.get("cart").append(3),
+        lambda s: next(v for v in s.values() if isinstance(v, list)).append(3),
+        lambda s: dict(s.items())["profile"].update(name="bob"),
+        lambda s: s.as_model(_Loose).cart.append(3),
     ],
     ids=[
         "set",
@@ -121,6 +161,10 @@ async def test_new_empty_session_writes_nothing(manager_factory: Factory) -> Non
         "nested-clear",
         "nested-dict",
         "popitem",
+        "nested-through-get",
+        "nested-through-values",
+        "nested-through-items",
+        "nested-through-a-model",
     ],
 )
 async def test_every_kind_of_change_is_written(

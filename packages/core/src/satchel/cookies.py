@@ -25,7 +25,7 @@ _EXPIRED = "; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
 class DefaultCookiePolicy:
     """Cookie attributes fixed at start-up; each request only formats a value."""
 
-    __slots__ = ("_attributes", "_chunk_names", "chunking", "max_chunks", "name")
+    __slots__ = ("_attributes", "_chunk_names", "_ours", "chunking", "max_chunks", "name")
 
     def __init__(
         self,
@@ -44,6 +44,7 @@ class DefaultCookiePolicy:
         self.chunking = chunking
         self.max_chunks = max_chunks
         self._chunk_names = tuple(f"{name}.{i}" for i in range(1, max_chunks + 1))
+        self._ours = frozenset((name, *self._chunk_names))
         parts = [f"; Path={path}"]
         if domain is not None:
             parts.append(f"; Domain={domain}")
@@ -108,7 +109,7 @@ class DefaultCookiePolicy:
     def _parse(self, header: str) -> dict[str, str]:
         """Our cookies from a raw Cookie header; a name sent twice is cookie tossing."""
         jar: dict[str, str] = {}
-        ours = (self.name, *self._chunk_names)
+        ours = self._ours
         for pair in header.split(";"):
             name, sep, value = pair.partition("=")
             name = name.strip()

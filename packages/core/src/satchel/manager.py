@@ -226,9 +226,12 @@ class SessionManager:
             await self.backend.delete(record)
             session._record = session._incoming = None
             return self.cookie.render(None, max_age=None, previous=incoming)
-        payload = self.serializer.dumps(data)
         now = self.now()
         regenerate = session._regenerate
+        unchanged = record is not None and not regenerate and session._clean
+        if unchanged and (self._refresh is None or now - record.issued < self._refresh):  # type: ignore[union-attr]
+            return []  # only immutable values were read: nothing can have changed
+        payload = self.serializer.dumps(data)
         if record is not None and not regenerate and payload == record.payload:
             if self._refresh is None or now - record.issued < self._refresh:
                 return []

@@ -4,6 +4,8 @@ It is lazy: loading a request's session costs nothing until the handler first
 touches it. Whether it changed is decided at commit by comparing serialized
 bytes with what was loaded, so a change anywhere, nested values included
 (``session["cart"].append(item)``), is written, and a session only read is not.
+A session that was only read for strings, numbers, booleans and None (nothing
+that can change in place) skips even that serialization.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ if TYPE_CHECKING:
     from satchel.records import CookieValue, Record
 
 M = TypeVar("M", bound=BaseModel)
+
+_IMMUTABLE = frozenset({str, int, float, bool, type(None)})
+"""Types a handler cannot change in place: handing one out keeps the session clean."""
 
 FLASHES_KEY = "_flashes"
 """The session key that holds pending flash messages."""
@@ -58,6 +63,7 @@ class Session(MutableMapping[str, Any]):
     """
 
     __slots__ = (
+        "_clean",
         "_data",
         "_incoming",
         "_manager",
@@ -81,6 +87,7 @@ class Session(MutableMapping[str, Any]):
         self._record: Record | None = None
         self._incoming: CookieValue | None = None
         self._regenerate = False
+        self._clean = True  # nothing written, and nothing mutable handed out
 
     def _load(self) -> dict[str, Any]:
         data = self._data
@@ -108,13 +115,18 @@ class Session(MutableMapping[str, Any]):
         return not self._pending
 
     def __getitem__(self, key: str) -> Any:
-        return (self._data if self._data is not None else self._load())[key]
+        value = (self._data if self._data is not None else self._load())[key]
+        if type(value) not in _IMMUTABLE:
+            self._clean = False  # a list or dict may be changed in place
+        return value
 
     def __setitem__(self, key: str, value: Any) -> None:
         (self._data if self._data is not None else self._load())[key] = value
+        self._clean = False
 
     def __delitem__(self, key: str) -> None:
         del (self._data if self._data is not None else self._load())[key]
+        self._clean = False
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._data if self._data is not None else self._load())
@@ -127,7 +139,10 @@ class Session(MutableMapping[str, Any]):
 
     def get(self, key: str, default: Any = None) -> Any:
         """The value for *key*, or *default*."""
-        return (self._data if self._data is not None else self._load()).get(key, default)
+        value = (self._data if self._data is not None else self._load()).get(key, default)
+        if type(value) not in _IMMUTABLE:
+            self._clean = False
+        return value
 
     def clear(self) -> None:
         """End the session: everything goes, and at commit the cookie expires and a
@@ -135,6 +150,7 @@ class Session(MutableMapping[str, Any]):
         under a new identity, never under the one that was cleared."""
         self._load().clear()
         self._regenerate = True
+        self._clean = False
 
     def __repr__(self) -> str:
         if self._pending:
@@ -232,6 +248,7 @@ class Session(MutableMapping[str, Any]):
         cleared and *model* is built from nothing (so give every field a default).
         Write changes back with `set_model`.
         """
+        self._clean = False  # the model may hold the session's own lists and dicts
         try:
             return model.model_validate(self._load())
         except ValidationError:
