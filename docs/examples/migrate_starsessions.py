@@ -13,11 +13,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from satchel import SessionNotLoaded  # was: from starsessions import SessionNotLoaded
 from satchel_starlette import (  # was: from starsessions import ...
     InMemoryStore,
     SessionAutoloadMiddleware,
     SessionMiddleware,
+    SessionNotLoaded,
     get_session_id,
     get_session_manager,  # was: get_session_handler
     get_session_metadata,

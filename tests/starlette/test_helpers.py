@@ -21,6 +21,7 @@ from satchel_starlette import (
     get_session_id,
     get_session_manager,
     get_session_metadata,
+    get_session_remaining_seconds,
     regenerate_session_id,
 )
 
@@ -52,8 +53,17 @@ async def manager_of(request: Request) -> JSONResponse:
     return JSONResponse({"can_revoke": manager.can_revoke, "backend": manager.settings.backend})
 
 
+async def remaining(request: Request) -> JSONResponse:
+    return JSONResponse(get_session_remaining_seconds(request))
+
+
 def app_for(manager: SessionManager) -> Starlette:
-    routes = [Route("/ids", ids), Route("/metadata", metadata), Route("/manager", manager_of)]
+    routes = [
+        Route("/ids", ids),
+        Route("/metadata", metadata),
+        Route("/manager", manager_of),
+        Route("/remaining", remaining),
+    ]
     return Starlette(routes=routes, middleware=[Middleware(SessionMiddleware, manager=manager)])
 
 
@@ -121,6 +131,18 @@ async def test_metadata_tells_creation_last_write_and_expiry(
         meta = (await client.get("/metadata")).json()
     assert meta["last_seen"] - meta["created"] == 100
     assert meta["expires"] - meta["created"] == 3600
+
+
+async def test_remaining_seconds_count_down_and_follow_a_rolling_refresh(
+    http: Client, clock: FrozenClock
+) -> None:
+    settings = make_settings(max_age=3600, rolling=True, refresh_interval=60)
+    async with http(app_for(SessionManager(settings, clock=clock))) as client:
+        await client.get("/ids")
+        clock.advance(100)
+        assert (await client.get("/remaining")).json() == 3500
+        await client.get("/ids")  # a write slides the rolling lifetime
+        assert (await client.get("/remaining")).json() == 3600
 
 
 async def test_metadata_of_a_session_not_loaded_raises_as_in_starsessions(http: Client) -> None:

@@ -199,6 +199,20 @@ def test_cookie_store_is_the_signed_backend_and_hides_its_secret() -> None:
     assert SECRET not in repr(store)
 
 
+def test_a_store_given_second_is_taken_as_starsessions_takes_it() -> None:
+    manager = SessionMiddleware(nowhere, InMemoryStore(), secret_key=SECRET).manager
+    assert isinstance(manager.backend, satchel.MemoryStore)
+    assert SessionMiddleware(nowhere, CookieStore(secret_key=SECRET)).manager.settings.backend == (
+        "signed"
+    )
+    with pytest.raises(ValueError, match="store is given twice"):
+        SessionMiddleware(nowhere, InMemoryStore(), store=InMemoryStore(), secret_key=SECRET)
+
+
+def test_starsessions_default_cookie_path_none_means_every_path() -> None:
+    assert settings_of(secret_key=SECRET, cookie_path=None).cookie_path == "/"
+
+
 def test_in_memory_store_is_the_memory_backend_and_needs_a_secret(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

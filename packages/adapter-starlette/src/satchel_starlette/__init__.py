@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from satchel import SessionNotLoaded
 from satchel_starlette.helpers import (
     get_session,
     get_session_id,
     get_session_manager,
     get_session_metadata,
+    get_session_remaining_seconds,
     is_loaded,
     load_session,
     regenerate_session_id,
@@ -46,12 +48,14 @@ __all__ = [
     "SessionDep",
     "SessionMiddleware",
     "SessionModel",
+    "SessionNotLoaded",
     "StarletteOptions",
     "Store",
     "get_session",
     "get_session_id",
     "get_session_manager",
     "get_session_metadata",
+    "get_session_remaining_seconds",
     "is_loaded",
     "load_session",
     "regenerate_session_id",

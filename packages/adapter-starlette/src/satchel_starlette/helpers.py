@@ -64,3 +64,11 @@ def get_session_metadata(connection: HTTPConnection) -> SessionMetadata:
     """Same as `satchel.Session.metadata`, but uses the session of *connection*:
     when it was created, last written and will expire."""
     return get_session(connection).metadata
+
+
+def get_session_remaining_seconds(connection: HTTPConnection) -> int:
+    """Whole seconds until the session of *connection* expires on the server, 0 once
+    it has (starsessions' helper, right for rolling and idle-timeout sessions too)."""
+    session = get_session(connection)
+    expires = int(session.metadata.expires.timestamp())
+    return max(expires - get_session_manager(connection).now(), 0)

@@ -41,7 +41,7 @@ _STARTS = ("http.response.start", "websocket.accept")
 
 
 def build_manager(
-    settings: SessionSettings | str | Secret | None,
+    settings: SessionSettings | Store | str | Secret | None,
     store: Store | Backend | None,
     serializer: satchel.Serializer | None,
     options: StarletteOptions,
@@ -49,7 +49,12 @@ def build_manager(
     """The manager the middleware's arguments describe: *settings* (else
     ``SESSION_*``) with the keyword *options*, under any of their names, and the
     *store*'s settings applied; a *store* that is a satchel backend is used as is.
-    A string in place of *settings* is the secret, where Starlette takes it."""
+    A string in place of *settings* is the secret, where Starlette takes it, and a
+    `Store` there is the store, where starsessions takes it."""
+    if isinstance(settings, Store):
+        if store is not None:
+            raise ValueError("the store is given twice (second argument and store=)")
+        settings, store = None, settings
     if isinstance(settings, str | Secret):
         if "secret_key" in options:
             raise ValueError("the secret is given twice (second argument and secret_key=)")
@@ -70,7 +75,8 @@ class SessionMiddleware(satchel_asgi.SessionMiddleware):
     Configure it with ``settings=SessionSettings(...)``, with keyword options under
     satchel's names, Starlette's (`secret_key`, also accepted second as Starlette
     takes it, `session_cookie`, `max_age`, `path`, `same_site`, `https_only`,
-    `domain`, `partitioned`) or starsessions' (`store`, `lifetime`, `rolling`,
+    `domain`, `partitioned`) or starsessions' (`store`, also accepted second as
+    starsessions takes it, `lifetime`, `rolling`,
     `cookie_name`, `cookie_https_only`, `cookie_same_site`, `cookie_path`,
     `cookie_domain`), or with a prebuilt ``manager=``. With none of them it reads
     ``SESSION_*`` variables.
@@ -92,7 +98,7 @@ class SessionMiddleware(satchel_asgi.SessionMiddleware):
     def __init__(
         self,
         app: ASGIApp,
-        settings: SessionSettings | str | Secret | None = None,
+        settings: SessionSettings | Store | str | Secret | None = None,
         *,
         manager: SessionManager | None = None,
         store: Store | Backend | None = None,

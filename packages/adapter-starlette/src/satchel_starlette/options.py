@@ -38,7 +38,7 @@ class StarletteOptions(TypedDict, total=False):
     secret_key_fallbacks: Sequence[str | SecretStr] | str
     allow_unsigned: bool
     cookie_name: str
-    cookie_path: str
+    cookie_path: str | None
     cookie_domain: str | None
     cookie_secure: bool
     cookie_httponly: bool
@@ -113,6 +113,8 @@ def session_options(options: StarletteOptions) -> dict[str, Any]:
         if field in spelled:
             raise ValueError(f"{field} is given twice (as {spelled[field]} and {name})")
         spelled[field] = name
+        if field == "cookie_path" and value is None:
+            continue  # starsessions' default: the cookie goes to every path
         if field == "cookie_samesite" and isinstance(value, str):
             value = value.lower()
         elif field == "secret_key" and isinstance(value, Secret):
