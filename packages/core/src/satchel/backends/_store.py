@@ -21,6 +21,7 @@ import json
 import secrets
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from dataclasses import field as attribute
 from typing import Any
 
 from satchel.backends._aead import Sealer
@@ -79,13 +80,16 @@ class StoreWrite:
 class Loaded:
     """What a read remembers for the write: each key's field (the hashed names change
     when keys rotate) and serialized value, the user it held, and, with
-    ``on_conflict="raise"``, the SHA-1 of every stored field."""
+    ``on_conflict="raise"``, the SHA-1 of every stored field; and the cookie value
+    read, when it is signed with the current key (a write that keeps the id sends it
+    again instead of signing the id anew)."""
 
     key: str | None
     fields: dict[str, str]
     entries: dict[str, bytes]
     user: Any
     versions: dict[str, str] | None
+    value: str | None = attribute(default=None, repr=False)
 
 
 class StoreBackend(ABC):
@@ -150,15 +154,17 @@ class StoreBackend(ABC):
     def _value(self, raw: bytes) -> str:
         return b64encode(raw + self._mac(self._id_keys[0], raw))
 
-    def _verify(self, value: str) -> bytes:
-        """The raw tag and id of a cookie value, once its MAC checks out under some key."""
+    def _verify(self, value: str) -> tuple[bytes, bool]:
+        """The raw tag and id of a cookie value, once its MAC checks out under some key,
+        and whether that key is the current one."""
         blob = b64decode(value)
         if len(blob) != _RAW_BYTES + MAC_BYTES:
             raise BadCookie("not a session id")
         raw, mac = blob[:_RAW_BYTES], blob[_RAW_BYTES:]
-        if not any(hmac.compare_digest(mac, self._mac(k, raw)) for k in self._id_keys):
-            raise BadCookie("bad session id signature")
-        return raw
+        for index, key in enumerate(self._id_keys):
+            if hmac.compare_digest(mac, self._mac(key, raw)):
+                return raw, index == 0
+        raise BadCookie("bad session id signature")
 
     def _key(self, raw: bytes) -> str:
         digest = hashlib.sha256(raw).hexdigest()[:32]
@@ -202,7 +208,7 @@ class StoreBackend(ABC):
 
     async def read(self, value: str, now: int) -> Record:
         """Verify the id's signature, fetch its record, check both timeouts."""
-        raw = self._verify(value)
+        raw, current = self._verify(value)
         key = self._key(raw)
         fields = await self._fetch(key, now)
         if not fields:
@@ -230,7 +236,9 @@ class StoreBackend(ABC):
         if self._on_conflict == "raise":
             # a version stamp compared with Redis' SHA1HEX, not a security digest
             versions = {f: hashlib.sha1(v).hexdigest() for f, v in fields.items()}  # noqa: S324
-        handle = Loaded(key, names, entries, data.get(self._user_key), versions)
+        handle = Loaded(
+            key, names, entries, data.get(self._user_key), versions, value if current else None
+        )
         payload = self._serializer.dumps(data)
         return Record(payload, created, issued, b64encode(raw), handle, data)
 
@@ -286,6 +294,8 @@ class StoreBackend(ABC):
             raise SessionEnded("the session was ended by another request")
         if outcome == "conflict":
             raise SessionConflict("another request changed the same session keys first")
+        if raw is old_raw and loaded.value is not None:
+            return loaded.value
         return self._value(raw)
 
     def _loaded(self, previous: Record | None) -> Loaded:
