@@ -297,6 +297,27 @@ async def test_a_request_that_outlives_a_logout_does_not_bring_the_session_back(
         assert await manager.revoke_user(1) == 0  # an index entry may dangle; it ends nothing
 
 
+async def test_logging_out_everywhere_then_here_with_a_message_starts_a_fresh_session(
+    clock: FrozenClock, store_options: Options
+) -> None:
+    async with managed(clock, **store_options) as manager:
+        jar = await issue(manager, cart=[1])
+        session = await manager.load(jar.header)
+        session.login(7)
+        jar.receive(await manager.commit(session))
+        old = jar.cookies["session"]
+        session = await manager.load(jar.header)
+        assert await manager.revoke_user(session.user_id) == 1
+        session.logout()
+        session.flash("Logged out on every device")
+        jar.receive(await manager.commit(session))
+        assert jar.cookies["session"] != old
+        after = await manager.load(jar.header)
+        assert after.user_id is None
+        assert after.pop_flashes() == [("info", "Logged out on every device")]
+        assert dict(await manager.load(f"session={old}")) == {}
+
+
 async def test_concurrent_requests_changing_different_keys_lose_no_update(
     clock: FrozenClock, store_options: Options, report: Callable[[str], None]
 ) -> None:

@@ -237,11 +237,18 @@ class SessionManager:
                 return []
         elif self._model is not None:
             self._model.model_validate(data)
+        previous = record
+        if session._cleared and record is not None:
+            # Ended, then written: the old record goes and what was written is a new
+            # session, even if another request ended the old one meanwhile.
+            await self.backend.delete(record)
+            session._record = previous = None
+        session._cleared = False
         fresh = record is None or regenerate
         created = now if fresh else record.created  # type: ignore[union-attr]
         new = Record(payload, created, now, None if fresh else record.id, data=data)  # type: ignore[union-attr]
         try:
-            value = await self.backend.write(new, record)
+            value = await self.backend.write(new, previous)
         except SessionEnded:
             self.reject("the session ended while this request ran; its changes are dropped")
             session._record = session._incoming = None

@@ -64,6 +64,7 @@ class Session(MutableMapping[str, Any]):
 
     __slots__ = (
         "_clean",
+        "_cleared",
         "_data",
         "_incoming",
         "_manager",
@@ -88,6 +89,7 @@ class Session(MutableMapping[str, Any]):
         self._incoming: CookieValue | None = None
         self._regenerate = False
         self._clean = True  # nothing written, and nothing mutable handed out
+        self._cleared = False
 
     def _load(self) -> dict[str, Any]:
         data = self._data
@@ -151,6 +153,7 @@ class Session(MutableMapping[str, Any]):
         self._load().clear()
         self._regenerate = True
         self._clean = False
+        self._cleared = True
 
     def __repr__(self) -> str:
         if self._pending:
