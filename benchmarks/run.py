@@ -204,10 +204,17 @@ def main() -> None:
     """Run the benchmark and write the report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a short run for development")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="the report to write (docs/benchmarks.md; build/bench-quick.md with --quick, "
+        "so a development run leaves the published report alone)",
+    )
     parser.add_argument("--no-load", action="store_true", help="skip the Redis load test")
     args = parser.parse_args()
     rounds, count = (3, 300) if args.quick else (9, 1500)
+    if args.out is None:
+        args.out = ROOT / ("build/bench-quick.md" if args.quick else "docs/benchmarks.md")
 
     with redis_server() as redis_url:
         contenders = satchel_contenders(redis_url) + peer_contenders(redis_url)
