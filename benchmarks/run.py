@@ -146,14 +146,22 @@ def machine() -> str:
     )
 
 
+BATCHES = 5
+"""Each round times a cell in this many batches and keeps the fastest: noise (another
+process, an interrupt) only ever adds time, so the fastest batch is the best estimate
+of the cost, as timeit advises; the rounds then give the median and the spread."""
+
+
 def measure(cells: list[Cell], base_cells: list[Cell], rounds: int, count: int) -> None:
     """Time every cell once per round, in a new random order each round."""
     everything = cells + base_cells
+    batch = max(count // BATCHES, 1)
     for number in range(rounds):
         order = everything[:]
         random.Random(number).shuffle(order)
         for cell in order:
-            cell.rounds.append(run(timed(cell.app, cell.template, count)))
+            fastest = min(run(timed(cell.app, cell.template, batch)) for _ in range(BATCHES))
+            cell.rounds.append(fastest)
         print(f"  round {number + 1}/{rounds} done", flush=True)
 
 

@@ -136,7 +136,8 @@ class DefaultCookiePolicy:
         tail = f"{age}{self._attributes}"
         if len(self.name) + len(value) <= COOKIE_LIMIT:
             headers = [f"{self.name}={value}{tail}"]
-            headers.extend(self._expire(self._chunk_names[:stale]))
+            if stale:
+                headers.extend(self._expire(self._chunk_names[:stale]))
             return headers
         return self._render_chunks(value, tail, stale)
 

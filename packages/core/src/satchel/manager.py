@@ -178,7 +178,10 @@ class SessionManager:
                 incoming = self.cookie.read(_header(source))
                 if incoming is not None:
                     backend: CookieBackend = self.backend  # type: ignore[assignment]
-                    record = backend.unseal(self._checked(incoming), self.now())
+                    value = incoming.value
+                    if len(value) > self._max_value:
+                        raise BadCookie("cookie longer than any this application sends")
+                    record = backend.unseal(value, int(self._clock()))
             if record is not None:
                 data = (
                     record.data
@@ -226,7 +229,7 @@ class SessionManager:
             await self.backend.delete(record)
             session._record = session._incoming = None
             return self.cookie.render(None, max_age=None, previous=incoming)
-        now = self.now()
+        now = int(self._clock())
         regenerate = session._regenerate
         unchanged = record is not None and not regenerate and session._clean
         if unchanged and (self._refresh is None or now - record.issued < self._refresh):  # type: ignore[union-attr]
@@ -248,7 +251,10 @@ class SessionManager:
         created = now if fresh else record.created  # type: ignore[union-attr]
         new = Record(payload, created, now, None if fresh else record.id, data=data)  # type: ignore[union-attr]
         try:
-            value = await self.backend.write(new, previous)
+            if self._lazy:  # a cookie backend: sealing is the whole write, and no I/O
+                value = self.backend.seal(new)  # type: ignore[attr-defined]
+            else:
+                value = await self.backend.write(new, previous)
         except SessionEnded:
             self.reject("the session ended while this request ran; its changes are dropped")
             session._record = session._incoming = None
@@ -300,5 +306,8 @@ def _header(cookies: Cookies) -> Mapping[str, str] | str | None:
     """The Cookie header(s) of ASGI headers, joined as HTTP/2 allows; others as given."""
     if type(cookies) is not list and (cookies is None or isinstance(cookies, str | Mapping)):
         return cookies
-    found = [value.decode("latin-1") for name, value in cookies if name == b"cookie"]
-    return "; ".join(found) if found else None
+    found = None
+    for name, value in cookies:
+        if name == b"cookie":
+            found = value if found is None else found + b"; " + value
+    return None if found is None else found.decode("latin-1")

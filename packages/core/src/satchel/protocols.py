@@ -46,7 +46,8 @@ class CookieBackend(Backend, Protocol):
 
     Offering `unseal` and `seal` lets the manager defer all decoding until the
     application first touches the session: a request that never reads its
-    session never verifies or decrypts a cookie.
+    session never verifies or decrypts a cookie. The manager calls them in place
+    of `read` and `write`, which must do the same.
     """
 
     def unseal(self, value: str, now: int) -> Record:
