@@ -50,7 +50,8 @@ def load_test(redis_url: str, *, quick: bool) -> list[str]:
         "SESSION_SECRET_KEY": SECRET,
         "SESSION_STORE_PREFIX": "load:",
     }
-    server = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, **settings})
+    inherited = {k: v for k, v in os.environ.items() if not k.upper().startswith("SESSION_")}
+    server = subprocess.Popen([sys.executable, "-c", code], env={**inherited, **settings})
     lines = [
         "The bare ASGI example shop (examples/asgi/app.py, redis backend) under uvicorn, "
         "one worker; "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -112,6 +113,21 @@ async def test_reading_only_immutable_values_skips_serialization(clock: FrozenCl
     assert session.get("cart") == [1]  # a list could have been changed in place
     assert await manager.commit(session) == []
     assert CountingSerializer.dumped == 1
+
+
+async def test_a_copy_of_the_session_is_a_dict_and_changes_through_it_are_not_lost(
+    manager_factory: Factory,
+) -> None:
+    manager = manager_factory()
+    jar = await _issue(manager, cart=[1])
+    session = await manager.load(jar.header)
+    shallow: Any = copy.copy(session)  # typeshed says a Session; it is a dict
+    assert type(shallow) is dict
+    shallow["cart"].append(2)  # the same list as the session's
+    deep: Any = copy.deepcopy(session)
+    deep["cart"].append(3)  # a list of its own
+    jar.receive(await manager.commit(session))
+    assert (await manager.load(jar.header))["cart"] == [1, 2]
 
 
 async def test_session_is_decoded_once_per_request(counting: SessionManager) -> None:

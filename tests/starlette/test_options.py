@@ -209,7 +209,10 @@ def test_a_store_given_second_is_taken_as_starsessions_takes_it() -> None:
         SessionMiddleware(nowhere, InMemoryStore(), store=InMemoryStore(), secret_key=SECRET)
 
 
-def test_starsessions_default_cookie_path_none_means_every_path() -> None:
+def test_starsessions_default_cookie_path_none_means_every_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SESSION_COOKIE_PATH", "/app")
     assert settings_of(secret_key=SECRET, cookie_path=None).cookie_path == "/"
 
 

@@ -318,6 +318,21 @@ async def test_logging_out_everywhere_then_here_with_a_message_starts_a_fresh_se
         assert dict(await manager.load(f"session={old}")) == {}
 
 
+async def test_a_request_that_clears_and_logs_back_in_after_a_revocation_stays_logged_out(
+    clock: FrozenClock, store_options: Options
+) -> None:
+    async with managed(clock, **store_options) as manager:
+        jar = await issue(manager, user_id=7)
+        slow = await manager.load(jar.header)  # loaded before "log out everywhere"
+        assert await manager.revoke_user(7) == 1
+        user = slow.user_id
+        slow.clear()
+        slow.login(user)
+        [header] = await manager.commit(slow)
+        assert "Max-Age=0" in header
+        assert await manager.revoke_user(7) == 0
+
+
 async def test_concurrent_requests_changing_different_keys_lose_no_update(
     clock: FrozenClock, store_options: Options, report: Callable[[str], None]
 ) -> None:

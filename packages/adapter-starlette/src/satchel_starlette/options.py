@@ -114,7 +114,7 @@ def session_options(options: StarletteOptions) -> dict[str, Any]:
             raise ValueError(f"{field} is given twice (as {spelled[field]} and {name})")
         spelled[field] = name
         if field == "cookie_path" and value is None:
-            continue  # starsessions' default: the cookie goes to every path
+            value = "/"  # starsessions' default: the cookie goes to every path
         if field == "cookie_samesite" and isinstance(value, str):
             value = value.lower()
         elif field == "secret_key" and isinstance(value, Secret):

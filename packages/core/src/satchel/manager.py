@@ -241,9 +241,11 @@ class SessionManager:
         elif self._model is not None:
             self._model.model_validate(data)
         previous = record
-        if session._cleared and record is not None:
-            # Ended, then written: the old record goes and what was written is a new
-            # session, even if another request ended the old one meanwhile.
+        if session._cleared and record is not None and self.settings.user_key not in data:
+            # Ended, then written without a user (a goodbye flash): the old record goes
+            # and this is a new anonymous session, even if another request ended the old
+            # one meanwhile. With a user, the write moves the old record instead, so a
+            # session that "log out everywhere" ended is never brought back logged in.
             await self.backend.delete(record)
             session._record = previous = None
         session._cleared = False

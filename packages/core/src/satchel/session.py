@@ -10,6 +10,7 @@ that can change in place) skips even that serialization.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -154,6 +155,15 @@ class Session(MutableMapping[str, Any]):
         self._regenerate = True
         self._clean = False
         self._cleared = True
+
+    def __copy__(self) -> dict[str, Any]:
+        """``copy.copy(session)``: a plain dict of the data (a copy that shared the data
+        would let changes through it go unsaved)."""
+        return dict(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
+        """``copy.deepcopy(session)``: a deep copy of the data as a plain dict."""
+        return copy.deepcopy(dict(self), memo)
 
     def __repr__(self) -> str:
         if self._pending:
