@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,26 @@ class FrozenClock:
     def advance(self, seconds: float) -> None:
         """Move the clock forward."""
         self.now += seconds
+
+
+def run_script(
+    command: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run a documented script as a user would: in *cwd*, with this Python first on
+    PATH, none of the caller's ``SESSION_*`` variables (only *env*'s), and fail the
+    test with its output unless it exits 0."""
+    clean = {k: v for k, v in os.environ.items() if not k.upper().startswith("SESSION_")}
+    clean["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{clean.get('PATH', '')}"
+    result = subprocess.run(
+        command,
+        cwd=cwd,
+        env={**clean, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
 
 
 def make_settings(**options: Any) -> SessionSettings:

@@ -6,14 +6,13 @@ docs/examples/; this module checks that, and runs each file.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from support import run_script
 
 DOCS = Path(__file__).parents[2] / "docs"
 ROOT = DOCS.parent
@@ -49,18 +48,13 @@ def test_every_example_file_is_shown_in_the_docs() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
 def test_documented_example_runs(example: Path, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("SESSION_")}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     if example.suffix == ".sh":
         if shutil.which("bash") is None:
             pytest.skip("no bash")
         command = ["bash", str(example)]
     else:
         command = [sys.executable, str(example)]
-    result = subprocess.run(
-        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    result = run_script(command, tmp_path)
     if example.name == "cli.sh":
         assert '"user_id": 42' in result.stdout
         assert "refused, status 1" in result.stdout

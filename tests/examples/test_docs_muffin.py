@@ -4,12 +4,11 @@ Python. This test also makes sure no other folder there escapes both."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from support import run_script
 
 DOCS_EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
 MUFFIN_EXAMPLES = sorted((DOCS_EXAMPLES / "muffin").glob("*.py"))
@@ -24,13 +23,4 @@ def test_the_only_folder_of_documented_examples_is_muffins() -> None:
 @pytest.mark.parametrize("example", MUFFIN_EXAMPLES, ids=lambda p: p.name)
 def test_documented_muffin_example_runs(example: Path, tmp_path: Path) -> None:
     pytest.importorskip("satchel_muffin")  # Muffin 3 and its adapter: Python 3.11+
-    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("SESSION_")}
-    result = subprocess.run(
-        [sys.executable, "-W", "error::DeprecationWarning", str(example)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    run_script([sys.executable, "-W", "error::DeprecationWarning", str(example)], tmp_path)

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import ast
 import importlib.util
-import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support import SECRET
+from support import SECRET, run_script
 
 ROOT = Path(__file__).parents[2]
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.M | re.S)
@@ -50,16 +48,6 @@ def test_the_readme_has_its_30_second_example() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("source", _blocks())
 def test_readme_block_runs(source: str, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("SESSION_")}
-    env["SESSION_SECRET_KEY"] = SECRET
     script = tmp_path / "block.py"
     script.write_text(source)
-    result = subprocess.run(
-        [sys.executable, str(script)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    run_script([sys.executable, str(script)], tmp_path, {"SESSION_SECRET_KEY": SECRET}, 60)
