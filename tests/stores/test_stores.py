@@ -20,6 +20,7 @@ from satchel import (
     RedisStore,
     SessionConflict,
     SessionManager,
+    SessionTooLarge,
     StoreBackend,
 )
 
@@ -331,6 +332,23 @@ async def test_a_request_that_clears_and_logs_back_in_after_a_revocation_stays_l
         [header] = await manager.commit(slow)
         assert "Max-Age=0" in header
         assert await manager.revoke_user(7) == 0
+
+
+async def test_a_session_over_max_session_bytes_is_refused_at_commit_and_the_old_one_kept(
+    clock: FrozenClock, store_options: Options
+) -> None:
+    async with managed(clock, max_session_bytes=2048, **store_options) as manager:
+        jar = await issue(manager, cart=["a" * 1000])
+        session = await manager.load(jar.header)
+        session["more"] = "b" * 1100  # 2,100-odd bytes in all
+        with pytest.raises(SessionTooLarge, match="max_session_bytes allows 2048"):
+            await manager.commit(session)
+        assert (await manager.load(jar.header))["cart"] == ["a" * 1000]  # nothing lost
+        fresh = await manager.load(None)
+        fresh["big"] = "c" * 3000
+        with pytest.raises(SessionTooLarge):
+            await manager.commit(fresh)
+        assert len(await stored_keys(manager)) == 1  # the first session's record, nothing else
 
 
 async def test_concurrent_requests_changing_different_keys_lose_no_update(

@@ -25,13 +25,21 @@ class BadCookie(SatchelError):
 
 
 class SessionTooLarge(SatchelError):
-    """The session does not fit in the cookie space it may use; nothing was sent."""
+    """The session does not fit in the space it may use: the cookies it may send, or
+    ``max_session_bytes`` in a store (*stored*). Nothing was sent or stored."""
 
-    def __init__(self, size: int, limit: int) -> None:
-        super().__init__(
-            f"the session cookie needs {size} bytes but at most {limit} may be sent; "
-            "store less in the session, allow more cookie chunks or use a store backend"
-        )
+    def __init__(self, size: int, limit: int, *, stored: bool = False) -> None:
+        if stored:
+            message = (
+                f"the session needs {size} bytes but max_session_bytes allows {limit}; "
+                "store less in the session or raise SESSION_MAX_SESSION_BYTES"
+            )
+        else:
+            message = (
+                f"the session cookie needs {size} bytes but at most {limit} may be sent; "
+                "store less in the session, allow more cookie chunks or use a store backend"
+            )
+        super().__init__(message)
         self.size = size
         self.limit = limit
 

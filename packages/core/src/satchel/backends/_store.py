@@ -26,7 +26,7 @@ from typing import Any
 
 from satchel.backends._aead import Sealer
 from satchel.backends._codec import b64decode, b64encode
-from satchel.errors import BadCookie, SessionConflict, SessionEnded
+from satchel.errors import BadCookie, SessionConflict, SessionEnded, SessionTooLarge
 from satchel.keys import Keyring
 from satchel.protocols import Serializer
 from satchel.records import Lifetime, Record
@@ -224,8 +224,8 @@ class StoreBackend(ABC):
         size = 0
         for field, stored in fields.items():
             if field.startswith(DATA):
-                size += len(stored)
                 plain, entry = self._unpack(key, field, stored)
+                size += len(plain)
                 [name] = entry
                 data[name] = entry[name]
                 names[name] = field
@@ -260,20 +260,26 @@ class StoreBackend(ABC):
         removed: list[str] = []
         expect: dict[str, str] | None = None
         dumps = self._serializer.dumps
+        size = 0  # as `read` counts it: every key's serialized entry
         if old_raw is None or moving:
             for name, value in data.items():
                 field = self._field(name)
-                fields[field] = self._seal(key, field, dumps({name: value}))
+                plain = dumps({name: value})
+                size += len(plain)
+                fields[field] = self._seal(key, field, plain)
         else:
             stored, entries = loaded.fields, loaded.entries
             for name, value in data.items():
                 plain = dumps({name: value})
+                size += len(plain)
                 if entries.get(name) != plain:
                     field = stored.get(name) or self._field(name)
                     fields[field] = self._seal(key, field, plain)
             removed = [stored.get(n) or self._field(n) for n in entries if n not in data]
             if loaded.versions is not None:
                 expect = {f: loaded.versions.get(f, "") for f in (*fields, *removed)}
+        if size > self._limit:  # refused now, rather than stored and unreadable
+            raise SessionTooLarge(size, self._limit, stored=True)
         expires = self._lifetime.expires_at(record.created, record.issued)
         old_key = loaded.key
         change = StoreWrite(
