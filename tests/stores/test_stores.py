@@ -407,7 +407,7 @@ async def test_same_key_changed_by_two_requests_raises_with_on_conflict_raise(
         report(f"{store_options['backend']}: on_conflict='raise' refused 2 of 2 stale writes")
 
 
-async def test_session_id_signed_under_a_fallback_secret_still_loads(
+async def test_session_id_signed_under_a_fallback_secret_loads_and_is_signed_anew(
     clock: FrozenClock, store_options: Options
 ) -> None:
     async with managed(clock, secret_key=OTHER_SECRET, **store_options) as old:
@@ -419,7 +419,23 @@ async def test_session_id_signed_under_a_fallback_secret_still_loads(
             if memory is not None:
                 assert isinstance(rotated.backend, MemoryStore)
                 rotated.backend._storage = memory
-            assert (await rotated.load(jar.header))["a"] == 1
+            session = await rotated.load(jar.header)
+            assert session["a"] == 1
+            before = jar.cookies["session"]
+            session["a"] = 2
+            jar.receive(await rotated.commit(session))
+            resigned = jar.cookies["session"]
+            assert resigned != before  # the same id, now under the current key
+            session = await rotated.load(jar.header)
+            assert session.id == (await rotated.load(f"session={before}")).id
+            session["a"] = 3
+            jar.receive(await rotated.commit(session))
+            assert jar.cookies["session"] == resigned  # current key: sent back as read
+        async with managed(clock, secret_key=SECRET, **store_options) as current:
+            if memory is not None:
+                assert isinstance(current.backend, MemoryStore)
+                current.backend._storage = memory
+            assert (await current.load(jar.header))["a"] == 3  # no fallback needed now
 
 
 async def test_a_session_id_is_bound_to_its_cookie_name(

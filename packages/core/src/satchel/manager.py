@@ -178,10 +178,7 @@ class SessionManager:
                 incoming = self.cookie.read(_header(source))
                 if incoming is not None:
                     backend: CookieBackend = self.backend  # type: ignore[assignment]
-                    value = incoming.value
-                    if len(value) > self._max_value:
-                        raise BadCookie("cookie longer than any this application sends")
-                    record = backend.unseal(value, int(self._clock()))
+                    record = backend.unseal(self._checked(incoming), self.now())
             if record is not None:
                 data = (
                     record.data
@@ -229,7 +226,7 @@ class SessionManager:
             await self.backend.delete(record)
             session._record = session._incoming = None
             return self.cookie.render(None, max_age=None, previous=incoming)
-        now = int(self._clock())
+        now = self.now()
         regenerate = session._regenerate
         unchanged = record is not None and not regenerate and session._clean
         if unchanged and (self._refresh is None or now - record.issued < self._refresh):  # type: ignore[union-attr]
