@@ -7,7 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
-from satchel import BackendUnavailable, BadCookie, Record
+from satchel import BackendUnavailable, BadCookie
+from satchel.records import Record
 from satchel_asgi import ASGIApp, Message, Receive, Scope, Send
 
 

@@ -11,6 +11,7 @@ from asgi.conftest import Exchange, Store, client, counter, http_scope
 from support import SECRET, FrozenClock, make_settings
 
 from satchel import SessionManager
+from satchel.answers import UNAVAILABLE, Answer
 from satchel_asgi import Receive, Scope, Send, SessionMiddleware
 
 pytestmark = pytest.mark.anyio
@@ -171,6 +172,25 @@ async def test_an_unavailable_store_gives_a_503_not_a_fresh_session() -> None:
         assert (await http.get("/")).text == "2"
 
 
+async def test_an_outage_answers_cores_answer_and_logs_one_warning_per_request(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = Store()
+    store.down = True
+    manager = SessionManager(make_settings(), backend=store)
+    async with client(SessionMiddleware(counter, manager=manager)) as http:
+        with caplog.at_level("DEBUG", logger="satchel"):
+            responses = [await http.get("/", headers={"cookie": "session=id0"}) for _ in range(2)]
+    for response in responses:
+        assert response.status_code == UNAVAILABLE.status
+        assert response.content == UNAVAILABLE.body
+        assert [(k, v) for k, v in response.headers.items()] == list(UNAVAILABLE.headers)
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 2
+    assert all("session store unavailable" in r.getMessage() for r in warnings)
+    assert all("id0" not in r.getMessage() for r in caplog.records)
+
+
 async def test_a_store_failing_at_commit_gives_a_503_instead_of_the_response() -> None:
     store = Store()
     manager = SessionManager(make_settings(), backend=store)
@@ -207,17 +227,14 @@ async def test_the_answer_to_an_unavailable_store_is_configurable() -> None:
     store.down = True
     manager = SessionManager(make_settings(), backend=store)
 
-    async def maintenance(scope: Scope, receive: Receive, send: Send) -> None:
-        await send(
-            {"type": "http.response.start", "status": 302, "headers": [(b"location", b"/m")]}
-        )
-        await send({"type": "http.response.body", "body": b""})
-
-    middleware = SessionMiddleware(counter, manager=manager, on_unavailable=maintenance)
+    page = Answer(503, b"<h1>Back soon</h1>", 1013, 60, "text/html; charset=utf-8")
+    middleware = SessionMiddleware(counter, manager=manager, unavailable=page)
     async with client(middleware) as http:
         response = await http.get("/", headers={"cookie": "session=id0"})
-    assert response.status_code == 302
-    assert response.headers["location"] == "/m"
+    assert (response.status_code, response.text) == (503, "<h1>Back soon</h1>")
+    assert response.headers["retry-after"] == "60"
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert response.headers["cache-control"] == "no-store"
 
 
 async def test_a_given_manager_is_used_as_is_with_its_clock(clock: FrozenClock) -> None:

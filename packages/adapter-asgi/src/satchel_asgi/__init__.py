@@ -1,27 +1,29 @@
 """satchel-asgi: satchel sessions for any ASGI application, asgi-tools included."""
 
 from satchel_asgi.middleware import (
+    ALIASES,
     ASGIApp,
+    ASGIOptions,
     Message,
     Receive,
-    SameSite,
     Scope,
     Send,
     SessionMiddleware,
     SessionType,
-    service_unavailable,
+    send_answer,
 )
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ALIASES",
     "ASGIApp",
+    "ASGIOptions",
     "Message",
     "Receive",
-    "SameSite",
     "Scope",
     "Send",
     "SessionMiddleware",
     "SessionType",
-    "service_unavailable",
+    "send_answer",
 ]

@@ -1,9 +1,9 @@
 """`SessionMiddleware`: satchel sessions for any ASGI application.
 
-The middleware only translates: it hands the request's Cookie header to the
-engine and adds whatever the engine commits to the response start. Every
-decision (decoding, expiry, whether to write, which headers) is the engine's.
-`SessionMiddleware`'s docstring states the rule for an application that raises.
+The same as the engine's load and commit, but from an ASGI scope: the request's
+Cookie headers go to `SessionManager.load`, and what `commit_headers` returns goes
+on the response start. Configuration is `satchel.configure`'s, with asgi-sessions'
+option names as aliases; the answers when a session cannot be served are core's.
 """
 
 from __future__ import annotations
@@ -11,14 +11,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec, TypeVar
 
-from satchel import (
-    BackendUnavailable,
-    Cookies,
-    Session,
-    SessionManager,
-    SessionOptions,
-    SessionSettings,
-)
+from satchel import BackendUnavailable, SessionManager, SessionOptions, SessionSettings
+from satchel.answers import UNAVAILABLE, Answer, log_unavailable
+from satchel.config import configure
+from satchel.settings import SameSite
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -34,103 +30,51 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Callable[[Any], Awaitable[None]]], Awaitable[None]]
 """An ASGI application. The send it is given is typed loosely enough that
 asgi-tools applications, whose send takes any Mapping, fit as well as Starlette's."""
-
 SessionType = Literal["base64", "jwt", "fernet"]
 """asgi-sessions' ``session_type`` values (satchel's own names go in ``backend``)."""
-SameSite = Literal["lax", "strict", "none", "Lax", "Strict", "None"]
-"""asgi-sessions' ``samesite`` values, in either case."""
+
+
+class ASGIOptions(SessionOptions, total=False):
+    """Keyword options of `SessionMiddleware`: satchel's and asgi-sessions' names."""
+
+    session_type: SessionType
+    samesite: SameSite
+    secure: bool
+
+
+ALIASES = {"session_type": "backend", "samesite": "cookie_samesite", "secure": "cookie_secure"}
+"""asgi-sessions' option names, each with the satchel option it sets."""
 
 _P = ParamSpec("_P")
 _M = TypeVar("_M")
-_SESSION_TYPES = frozenset({"base64", "jwt", "fernet"})
 _STARTS = {"http": "http.response.start", "websocket": "websocket.accept"}
 """The message that starts each kind of response: where the session is committed."""
-_UNAVAILABLE_BODY = b"The session store is unavailable; please try again shortly.\n"
-_UNAVAILABLE_HEADERS = [
-    (b"content-type", b"text/plain; charset=utf-8"),
-    (b"content-length", str(len(_UNAVAILABLE_BODY)).encode()),
-    (b"retry-after", b"5"),
-    (b"cache-control", b"no-store"),
-]
+
+
+async def send_answer(answer: Answer, scope: Scope, send: Send) -> None:
+    """Send core's *answer* in place of the application's response."""
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": answer.close_code})
+        return
+    await send(
+        {"type": "http.response.start", "status": answer.status, "headers": answer.raw_headers}
+    )
+    await send({"type": "http.response.body", "body": answer.body})
 
 
 async def _dropped() -> None:
     """What sending a message of a response that was replaced does: nothing."""
 
 
-async def service_unavailable(scope: Scope, receive: Receive, send: Send) -> None:
-    """The default answer when the session store is down: a 503 (HTTP) or close
-    code 1013, "try again later" (WebSocket)."""
-    if scope["type"] == "websocket":
-        await send({"type": "websocket.close", "code": 1013})
-        return
-    await send({"type": "http.response.start", "status": 503, "headers": _UNAVAILABLE_HEADERS})
-    await send({"type": "http.response.body", "body": _UNAVAILABLE_BODY})
-
-
-def _manager(
-    settings: SessionSettings | None,
-    manager: SessionManager | None,
-    session_type: SessionType | None,
-    samesite: SameSite | None,
-    secure: bool | None,
-    options: dict[str, Any],
-) -> SessionManager:
-    """The manager the middleware's arguments describe, asgi-sessions' names
-    (`session_type`, `samesite`, `secure`, `max_age=0` for a browser-session
-    cookie) mapped onto satchel's; `secret_key`, `cookie_name` and `max_age` are
-    satchel's names too."""
-    if isinstance(settings, str):
-        raise TypeError("the second argument is a SessionSettings: pass the secret as secret_key=")
-    if manager is not None:
-        given = [settings, session_type, samesite, secure, *options.values()]
-        if any(value is not None for value in given):
-            raise ValueError("manager= already holds the settings; pass no other options")
-        return manager
-    if session_type is not None:
-        if session_type not in _SESSION_TYPES:
-            raise ValueError(
-                f"unknown session_type {session_type!r}: use 'jwt', 'fernet' or "
-                "'base64' (with allow_unsigned=True), or satchel's backend= option"
-            )
-        if "backend" in options:
-            raise ValueError("give session_type or backend, not both")
-        options["backend"] = session_type  # the same names in satchel
-    if samesite is not None:
-        options["cookie_samesite"] = samesite.lower()
-    if secure is not None:
-        options["cookie_secure"] = secure
-    if options.get("max_age") == 0:
-        del options["max_age"]
-        options["persistent"] = False
-    if settings is not None:
-        return SessionManager(settings.with_options(**options))
-    return SessionManager(SessionSettings(**options))
-
-
 class SessionMiddleware:
-    """Puts a lazy `satchel.Session` at ``scope["session"]`` for HTTP and WebSocket
-    scopes and adds what the engine commits to the response.
+    """A lazy `satchel.Session` at ``scope["session"]`` (HTTP and WebSocket), committed
+    into a new response-start message (``websocket.accept`` for a WebSocket).
 
-    Configure it with a `SessionSettings` (the same object every satchel adapter
-    takes), with keyword options (satchel's, or asgi-sessions': `secret_key`,
-    `session_type`, `cookie_name`, `max_age`, `samesite`, `secure`), or with a
-    prebuilt `SessionManager` shared with other parts of the application. With
-    none of them it reads ``SESSION_*`` environment variables. The manager is
-    built once, here; a request only loads its session from it.
-
-    The response start gets the session's Set-Cookie headers, and ``Vary: Cookie``
-    and ``Cache-Control: private`` when the response depends on the session, in a
-    new message: the application's message and header list are never changed. A
-    WebSocket handshake gets them on ``websocket.accept``; a change made after the
-    accept is not saved. When the store is unavailable, `on_unavailable` answers
-    (a 503 by default) if no response has started. At lifespan shutdown the
-    manager's connections are closed.
-
-    When the application raises: the session is committed when a response start
-    is sent, so a change made before it is saved even if the application raises
-    afterwards; if the application raises before any response starts, nothing is
-    committed and nothing is sent.
+    Options are `satchel.configure`'s: a `SessionSettings`, keyword options (satchel's
+    or asgi-sessions'), or ``manager=``; else ``SESSION_*`` variables. A store that is
+    down gets *unavailable* if no response has started. A change made before the
+    response starts is saved even if the app raises afterwards; nothing is committed
+    if it raises before. Lifespan shutdown closes the store.
     """
 
     def __init__(
@@ -139,55 +83,40 @@ class SessionMiddleware:
         settings: SessionSettings | None = None,
         *,
         manager: SessionManager | None = None,
-        on_unavailable: ASGIApp = service_unavailable,
-        session_type: SessionType | None = None,
-        samesite: SameSite | None = None,
-        secure: bool | None = None,
-        **options: Unpack[SessionOptions],
+        unavailable: Answer = UNAVAILABLE,
+        **options: Unpack[ASGIOptions],
     ) -> None:
         self.app = app
-        self.on_unavailable = on_unavailable
-        self.manager = _manager(settings, manager, session_type, samesite, secure, dict(options))
-        self.open_session: Callable[[Cookies], Session | None] = self.manager.load_nowait
-        """How a request's session is made before the app runs: at once, or (when it
-        gives None) awaited from ``manager.load``. A subclass may replace it:
-        satchel-starlette's explicit loading uses ``manager.prepare``."""
+        self.unavailable = unavailable
+        self.manager = configure(options, aliases=ALIASES, settings=settings, manager=manager)
+        self.open_session = self.manager.load_nowait
+        """Makes a request's session, or gives None to await ``manager.load``."""
 
     @classmethod
     def setup(
         cls: Callable[Concatenate[ASGIApp, _P], _M], *args: _P.args, **options: _P.kwargs
     ) -> Callable[[ASGIApp], _M]:
-        """A factory for asgi-tools' ``App.middleware(SessionMiddleware.setup(...))``,
-        which then makes ``request.session`` (and ``request["session"]``) the session.
-
-        It takes what the constructor takes after the app (a subclass's setup takes
-        what the subclass does); asgi-tools builds the middleware, checking them, as
-        it registers it. asgi-tools answers lifespan events itself, so they never
-        reach the middleware: with a store backend, pass a `SessionManager` and
-        register ``app.on_shutdown(manager.aclose)``.
-        """
-
-        def build(app: ASGIApp) -> _M:
-            return cls(app, *args, **options)
-
-        return build
+        """For asgi-tools' ``App.middleware(SessionMiddleware.setup(...))``, which builds
+        (so checks) it at once. asgi-tools keeps lifespan events: with a store, pass a
+        `SessionManager` and register ``app.on_shutdown(manager.aclose)``."""
+        return lambda app: cls(app, *args, **options)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one connection: a session for HTTP and WebSocket, lifespan watched."""
-        kind = scope["type"]
-        start = _STARTS.get(kind)
+        start = _STARTS.get(scope["type"])
         if start is None:
-            if kind == "lifespan":
-                send = self._closing(send)
-            await self.app(scope, receive, send)
+            await self.app(
+                scope, receive, self._closing(send) if scope["type"] == "lifespan" else send
+            )
             return
         session = self.open_session(scope["headers"])
-        if session is None:
-            try:
+        try:
+            if session is None:
                 session = await self.manager.load(scope["headers"])
-            except BackendUnavailable:
-                await self.on_unavailable(scope, receive, send)
-                return
+        except BackendUnavailable as error:
+            log_unavailable(error)
+            await send_answer(self.unavailable, scope, send)
+            return
         scope["session"] = session
         refused = False
 
@@ -202,16 +131,15 @@ class SessionMiddleware:
                         headers = await self.manager.commit_headers(
                             session, message.get("headers", ())
                         )
-                    except BackendUnavailable:
+                    except BackendUnavailable as error:
                         refused = True
-                        await self.on_unavailable(scope, receive, send)
+                        log_unavailable(error)
+                        await send_answer(self.unavailable, scope, send)
                         return
                     await send({**message, "headers": headers})
 
                 return commit()
-            if refused:
-                return _dropped()  # the 503 replaced this response; the rest goes nowhere
-            return send(message)
+            return _dropped() if refused else send(message)
 
         await self.app(scope, receive, send_wrapper)
 

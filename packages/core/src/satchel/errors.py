@@ -12,6 +12,19 @@ class SatchelError(Exception):
     """Base class of every satchel exception."""
 
 
+class ConfigurationError(SatchelError, ValueError):
+    """The session settings are invalid: raised at start-up, by core and every adapter.
+
+    The message is one line per problem, naming the setting as it was given (the
+    option, or the ``SESSION_*`` variable it came from), its value unless it is a
+    secret, what is accepted and the fix. `fields` names the settings involved.
+    """
+
+    def __init__(self, message: str, fields: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.fields = fields
+
+
 class BadCookie(SatchelError):
     """A cookie value that cannot become a session: malformed, tampered, expired or foreign.
 

@@ -2,15 +2,20 @@
 
 One settings object configures the engine whatever the framework, which is
 what lets an application move between adapters without logging anyone out.
-Invalid combinations fail here, at start-up, with a message that names the
-field, rather than as a cookie the browser silently refuses.
+Invalid settings fail here, at start-up, with one `ConfigurationError` that
+names the setting as the user gave it (the option, or the ``SESSION_*``
+variable), rather than as a cookie the browser silently refuses.
 """
 
 from __future__ import annotations
 
+import difflib
+import os
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypedDict
 
@@ -23,21 +28,32 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 from typing_extensions import Self, Unpack
 
+from satchel.errors import ConfigurationError
 from satchel.keys import MIN_SECRET_BYTES, generate_key
 
 BackendName = Literal["signed", "jwt", "fernet", "aesgcm", "base64", "memory", "redis"]
 """The built-in backends, by the name ``SESSION_BACKEND`` takes."""
 
-SameSite = Literal["lax", "strict", "none"]
+SameSite = Literal["lax", "strict", "none", "Lax", "Strict", "None"]
+"""A cookie's SameSite value, as every framework spells it (any case is accepted)."""
+
 JWTAlgorithm = Literal["HS256", "HS384", "HS512", "EdDSA", "ES256"]
+"""The JWT backend's algorithms (``jwt_algorithm``)."""
 
 MAX_COOKIE_AGE = timedelta(days=400)
 """Browsers cap Max-Age and Expires at 400 days (RFC 6265bis)."""
 
 OnConflict = Literal["overwrite", "raise"]
+"""What a commit does when another request changed the same key first (``on_conflict``)."""
 
 KEYED_BACKENDS: frozenset[str] = frozenset({"signed", "jwt", "fernet", "aesgcm", "memory", "redis"})
 
@@ -49,18 +65,29 @@ _DOMAIN = re.compile(
 
 
 Seconds = int | float | timedelta
+"""A duration: seconds, or a `timedelta`."""
+
+ENV_PREFIX = "SESSION_"
+SECRET_FIELDS = frozenset({"secret_key", "secret_key_fallbacks", "redis_url"})
+"""Settings whose values never appear in an error, a log or a repr."""
+FOREIGN_VARIABLES = frozenset({"SESSION_MANAGER"})
+"""``SESSION_*`` variables that belong to something else (X11's session manager)."""
+_TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
+_NAMES: ContextVar[Mapping[str, str] | None] = ContextVar("satchel_setting_names", default=None)
 
 
 class SessionOptions(TypedDict, total=False):
     """Keyword options of `SessionSettings` (and of every adapter), with the input
-    types they accept: plain strings for secrets, seconds for durations."""
+    types they accept: plain strings for secrets, seconds for durations, SameSite in
+    any case, and ``max_age=None`` (or 0) for a cookie that ends with the browser
+    session (``persistent=False``; the server still enforces the default max_age)."""
 
     backend: BackendName
     secret_key: str | SecretStr | None
     secret_key_fallbacks: Sequence[str | SecretStr] | str
     allow_unsigned: bool
     cookie_name: str
-    cookie_path: str
+    cookie_path: str | None
     cookie_domain: str | None
     cookie_secure: bool
     cookie_httponly: bool
@@ -68,7 +95,7 @@ class SessionOptions(TypedDict, total=False):
     cookie_partitioned: bool
     cookie_chunking: bool
     cookie_max_chunks: int
-    max_age: Seconds
+    max_age: Seconds | None
     idle_timeout: Seconds | None
     rolling: bool
     refresh_interval: Seconds
@@ -109,6 +136,46 @@ class SessionSettings(BaseSettings):
         def __init__(self, **options: Unpack[SessionOptions]) -> None:
             """Read ``SESSION_*`` variables; keyword *options* override them."""
 
+    else:
+
+        def __init__(self, **options: Any) -> None:
+            """Read ``SESSION_*`` variables; keyword *options* override them. Any
+            problem, a misspelled variable included, is one `ConfigurationError`."""
+            names = _NAMES.get() or {name: name for name in options}
+            try:
+                super().__init__(**options)
+            except ValidationError as exc:
+                raise _explain(exc, names) from None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """pydantic-settings' sources, each refusing a ``SESSION_*`` name that is no
+        setting (a typo must not be silently ignored) and, for a ``.env`` file,
+        ignoring every variable without the prefix (an app's ``DATABASE_URL``...)."""
+        return (
+            init_settings,
+            _Checked(settings_cls, env_settings, "the environment"),
+            _Checked(settings_cls, dotenv_settings, "the .env file"),
+            file_secret_settings,
+        )
+
+    @classmethod
+    def from_env_file(
+        cls, path: str | os.PathLike[str] = ".env", **options: Unpack[SessionOptions]
+    ) -> SessionSettings:
+        """Settings from ``SESSION_*`` variables of a ``.env`` file at *path* as well as
+        the environment (which wins), and keyword *options* (which win over both).
+        A missing file is no error; the file's other variables are ignored."""
+        values: dict[str, Any] = {**options, "_env_file": path}
+        return cls(**values)
+
     backend: BackendName = "signed"
     """Where the data lives: in the cookie (signed, jwt, fernet, aesgcm, base64) or
     on the server with an opaque id in the cookie (memory, redis)."""
@@ -130,7 +197,7 @@ class SessionSettings(BaseSettings):
     cannot be set or overwritten by a sibling subdomain."""
 
     cookie_path: str = "/"
-    """The cookie's Path attribute."""
+    """The cookie's Path attribute (None, as an option, means ``/``: every path)."""
 
     cookie_domain: str | None = None
     """The cookie's Domain attribute; unset means host-only, which is safer."""
@@ -141,8 +208,8 @@ class SessionSettings(BaseSettings):
     cookie_httponly: bool = True
     """Hide the cookie from JavaScript."""
 
-    cookie_samesite: SameSite = "lax"
-    """The cookie's SameSite attribute; ``none`` requires `cookie_secure`."""
+    cookie_samesite: Literal["lax", "strict", "none"] = "lax"
+    """The cookie's SameSite attribute, in any case; ``none`` requires `cookie_secure`."""
 
     cookie_partitioned: bool = False
     """Set the Partitioned attribute (CHIPS) for third-party contexts; requires
@@ -158,7 +225,8 @@ class SessionSettings(BaseSettings):
 
     max_age: timedelta = timedelta(days=14)
     """Absolute lifetime of a session from its creation (from its last refresh when
-    `rolling`), enforced by the server from data inside the token or record."""
+    `rolling`), enforced by the server from data inside the token or record. 0 or
+    None asks for a browser-session cookie: ``persistent=False`` with this default."""
 
     idle_timeout: timedelta | None = None
     """End a session after this long without a request that reads it."""
@@ -221,6 +289,16 @@ class SessionSettings(BaseSettings):
     (``overwrite``) or raises `SessionConflict` (``raise``). Changes to different keys
     always merge."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _browser_session(cls, data: Any) -> Any:
+        return _browser_session(data)
+
+    @field_validator("secret_key", mode="before")
+    @classmethod
+    def _secret(cls, value: Any) -> Any:
+        return _secret_text(value)
+
     @field_validator("secret_key_fallbacks", mode="before")
     @classmethod
     def _split_fallbacks(cls, value: Any) -> Any:
@@ -231,27 +309,39 @@ class SessionSettings(BaseSettings):
 
                 return json.loads(text)
             return [part.strip() for part in text.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            return [_secret_text(item) for item in value]
         return value
+
+    @field_validator("cookie_samesite", mode="before")
+    @classmethod
+    def _any_case(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
 
     @field_validator("cookie_name")
     @classmethod
     def _check_name(cls, value: str) -> str:
         if not _TOKEN.fullmatch(value):
-            raise ValueError("cookie_name must be an HTTP token (letters, digits, !#$%&'*+-.^_`|~)")
+            raise ValueError("must be an HTTP token (letters, digits, !#$%&'*+-.^_`|~)")
         return value
+
+    @field_validator("cookie_path", mode="before")
+    @classmethod
+    def _every_path(cls, value: Any) -> Any:
+        return "/" if value is None else value
 
     @field_validator("cookie_path")
     @classmethod
     def _check_path(cls, value: str) -> str:
         if not _PATH.fullmatch(value):
-            raise ValueError("cookie_path must start with / and hold no ';', space or control")
+            raise ValueError("must start with / and hold no ';', space or control character")
         return value
 
     @field_validator("cookie_domain")
     @classmethod
     def _check_domain(cls, value: str | None) -> str | None:
         if value is not None and not _DOMAIN.fullmatch(value):
-            raise ValueError("cookie_domain must be a host name such as example.com")
+            raise ValueError("must be a host name such as example.com")
         return value
 
     @field_validator("max_age", "idle_timeout", "refresh_interval", mode="before")
@@ -272,48 +362,51 @@ class SessionSettings(BaseSettings):
     def _check_combinations(self) -> Self:
         problems = list(self._problems())
         if problems:
-            raise ValueError("; ".join(problems))
+            raise _Problems(problems)
         return self
 
-    def _problems(self) -> Any:
+    def _problems(self) -> Iterator[str]:
+        """Each problem of the combination, its settings named ``{field}``."""
         name = self.cookie_name.lower()
         secure = self.cookie_secure
         if self.cookie_samesite == "none" and not secure:
-            yield "cookie_samesite='none' requires cookie_secure=True (browsers reject it)"
+            yield "{cookie_samesite}='none' requires {cookie_secure}=True (browsers reject it)"
         if name.startswith("__host-"):
             if not secure:
-                yield "a __Host- cookie_name requires cookie_secure=True"
+                yield "a __Host- {cookie_name} requires {cookie_secure}=True"
             if self.cookie_domain is not None:
-                yield "a __Host- cookie_name forbids cookie_domain"
+                yield "a __Host- {cookie_name} forbids {cookie_domain}"
             if self.cookie_path != "/":
-                yield "a __Host- cookie_name requires cookie_path='/'"
+                yield "a __Host- {cookie_name} requires {cookie_path}='/'"
         if name.startswith("__secure-") and not secure:
-            yield "a __Secure- cookie_name requires cookie_secure=True"
+            yield "a __Secure- {cookie_name} requires {cookie_secure}=True"
         if self.cookie_partitioned and not secure:
-            yield "cookie_partitioned=True requires cookie_secure=True"
+            yield "{cookie_partitioned}=True requires {cookie_secure}=True"
         if self.max_age > MAX_COOKIE_AGE:
-            yield "max_age may not exceed 400 days (browsers cap cookie lifetimes there)"
+            yield "{max_age} may not exceed 400 days (browsers cap cookie lifetimes there)"
         if self.idle_timeout is not None and self.refresh_interval >= self.idle_timeout:
-            yield "refresh_interval must be shorter than idle_timeout"
+            yield "{refresh_interval} must be shorter than {idle_timeout}"
         if self.backend == "base64" and not self.allow_unsigned:
             yield (
-                "backend='base64' makes cookies anyone can forge; "
-                "set allow_unsigned=True to use it anyway"
+                "{backend}='base64' makes cookies anyone can forge; "
+                "set {allow_unsigned}=True to use it anyway"
             )
         if self.backend == "redis" and self.redis_url is None:
             yield (
-                "redis_url is required for backend='redis' "
+                "{redis_url} is required for {backend}='redis' "
                 "(or pass your own RedisStore as SessionManager(backend=...))"
             )
         if self.backend in KEYED_BACKENDS:
+            fix = "generate one with `satchel keygen`"
             if self.secret_key is None:
-                yield f"secret_key is required for backend={self.backend!r} (satchel keygen)"
+                yield f"{{secret_key}} is required for {{backend}}={self.backend!r}: {fix}"
             elif len(self.secret_key.get_secret_value().encode()) < MIN_SECRET_BYTES:
-                yield f"secret_key must be at least {MIN_SECRET_BYTES} bytes (satchel keygen)"
+                yield f"{{secret_key}} must be at least {MIN_SECRET_BYTES} bytes: {fix}"
             for index, fallback in enumerate(self.secret_key_fallbacks):
                 if len(fallback.get_secret_value().encode()) < MIN_SECRET_BYTES:
                     yield (
-                        f"secret_key_fallbacks[{index}] must be at least {MIN_SECRET_BYTES} bytes"
+                        f"{{secret_key_fallbacks}}[{index}] must be at least "
+                        f"{MIN_SECRET_BYTES} bytes"
                     )
 
     @classmethod
@@ -324,8 +417,8 @@ class SessionSettings(BaseSettings):
         if options.get("secret_key") is None:
             try:
                 return cls(**options)
-            except ValidationError as exc:
-                if "secret_key is required" not in str(exc):
+            except ConfigurationError as exc:
+                if "secret_key" not in exc.fields or " is required for " not in str(exc):
                     raise
             warnings.warn(
                 "no SESSION_SECRET_KEY is set: using a generated development key; "
@@ -337,9 +430,157 @@ class SessionSettings(BaseSettings):
         return cls(**options)
 
     def with_options(self, **overrides: Unpack[SessionOptions]) -> SessionSettings:
-        """A copy with *overrides* applied and validated like a fresh construction."""
+        """A copy with *overrides* applied and validated like a fresh construction;
+        a setting not given to either is read from the environment again."""
         if not overrides:
             return self
-        values: dict[str, Any] = {name: getattr(self, name) for name in type(self).model_fields}
-        values.update(overrides)
-        return type(self).model_validate(values)
+        values: dict[str, Any] = {name: getattr(self, name) for name in self.model_fields_set}
+        try:
+            values.update(_browser_session(overrides))
+        except _Problems as exc:
+            raise _explain(exc, _NAMES.get() or {n: n for n in overrides}) from None
+        with names_as_given(_NAMES.get() or {n: n for n in overrides}):
+            return type(self)(**values)
+
+
+class _Problems(ValueError):
+    """What a validator found, each problem a template naming settings as ``{field}``."""
+
+    def __init__(self, templates: list[str]) -> None:
+        super().__init__("; ".join(templates))
+        self.templates = templates
+
+
+class _Checked(PydanticBaseSettingsSource):
+    """An environment source that refuses unknown ``SESSION_*`` names, then reads only
+    the variables that are settings."""
+
+    def __init__(
+        self, settings_cls: type[BaseSettings], source: PydanticBaseSettingsSource, where: str
+    ) -> None:
+        super().__init__(settings_cls)
+        self.source = source
+        self.where = where
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        """Unused: `__call__` defers to the wrapped source."""
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        source = self.source
+        if not isinstance(source, EnvSettingsSource):
+            return source()
+        refuse_unknown_variables(source.env_vars, self.where)
+        known = {f"{ENV_PREFIX}{name}".lower() for name in SessionSettings.model_fields}
+        source.env_vars = {k: v for k, v in source.env_vars.items() if k.lower() in known}
+        return source()
+
+
+def refuse_unknown_variables(names: Iterable[str], where: str = "the environment") -> None:
+    """Raise `ConfigurationError` for a ``SESSION_*`` name in *names* that is no setting,
+    with the closest setting's variable when there is one."""
+    fields = sorted(SessionSettings.model_fields)
+    problems = []
+    for name in names:
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in FOREIGN_VARIABLES:
+            continue
+        field = upper[len(ENV_PREFIX) :].lower()
+        if field in SessionSettings.model_fields:
+            continue
+        close = difflib.get_close_matches(field, fields, n=1, cutoff=0.7)
+        hint = (
+            f"did you mean {ENV_PREFIX}{close[0].upper()}?"
+            if close
+            else "see the settings reference for the names"
+        )
+        problems.append(f"{upper} in {where} is not a satchel setting; {hint}")
+    if problems:
+        raise ConfigurationError("; ".join(problems))
+
+
+def _browser_session(data: Any) -> Any:
+    """``max_age`` 0 or None means a cookie that ends with the browser session."""
+    if isinstance(data, Mapping) and "max_age" in data and _is_zero(data["max_age"]):
+        data = {k: v for k, v in data.items() if k != "max_age"}
+        persistent = data.get("persistent")
+        if persistent is True or str(persistent).strip().lower() in _TRUE:
+            raise _Problems(
+                [
+                    "{max_age}=0 or None asks for a browser-session cookie; "
+                    "{persistent}=True contradicts it: give one of them"
+                ]
+            )
+        data["persistent"] = False
+    return data
+
+
+def _is_zero(value: Any) -> bool:
+    if value is None or (type(value) in (int, float) and value == 0):
+        return True
+    if isinstance(value, timedelta):
+        return value.total_seconds() == 0
+    return isinstance(value, str) and value.strip() in ("0", "0.0", "")
+
+
+def _secret_text(value: Any) -> Any:
+    """A secret wrapper such as Starlette's ``Secret`` as its text; others as given."""
+    if value is None or isinstance(value, str | SecretStr | bytes | int | float | list | dict):
+        return value
+    text = str(value)
+    return value if text == object.__repr__(value) else text
+
+
+def spelled(name: str, names: Mapping[str, str]) -> str:
+    """How the user gave setting *name*: the option's own spelling, else its variable."""
+    return names.get(name) or f"{ENV_PREFIX}{name.upper()}"
+
+
+@contextmanager
+def names_as_given(names: Mapping[str, str]) -> Iterator[None]:
+    """Within the block, errors name each setting as *names* spells it (an adapter's
+    alias, a framework's config key) instead of by its own name."""
+    token = _NAMES.set(names)
+    try:
+        yield
+    finally:
+        _NAMES.reset(token)
+
+
+def _explain(exc: ValidationError | _Problems, names: Mapping[str, str]) -> ConfigurationError:
+    """One line per problem, each naming the setting as the user gave it."""
+    problems: list[str] = []
+    fields: list[str] = []
+
+    def name_of(match: re.Match[str]) -> str:
+        fields.append(match[1])
+        return spelled(match[1], names)
+
+    errors: list[Any] = (
+        exc.errors() if isinstance(exc, ValidationError) else [{"ctx": {"error": exc}}]
+    )
+    for error in errors:
+        cause = error.get("ctx", {}).get("error")
+        if isinstance(cause, ConfigurationError):  # from a nested construction
+            problems.append(str(cause))
+            fields += cause.fields
+            continue
+        if isinstance(cause, _Problems):
+            problems += [re.sub(r"\{(\w+)\}", name_of, t) for t in cause.templates]
+            continue
+        loc = error["loc"]
+        field = str(loc[0]) if loc else ""
+        if error["type"] == "extra_forbidden":
+            close = difflib.get_close_matches(field, sorted(SessionSettings.model_fields), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            problems.append(f"unknown session option {names.get(field, field)!r}{hint}")
+            continue
+        fields.append(field)
+        where = spelled(field, names) + "".join(f"[{part}]" for part in loc[1:])
+        message = str(error["msg"]).removeprefix("Value error, ")
+        message = message.replace("Input should be", "must be")
+        if field in SECRET_FIELDS or "input" not in error:
+            problems.append(f"{where}: {message}")
+        else:
+            problems.append(f"{where}={error['input']!r}: {message}")
+    return ConfigurationError("; ".join(problems), tuple(dict.fromkeys(fields)))
