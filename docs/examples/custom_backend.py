@@ -3,7 +3,8 @@
 import asyncio
 import secrets
 
-from satchel import Backend, BadCookie, Record, SessionManager, SessionSettings, generate_key
+from satchel import Backend, BadCookie, SessionManager, SessionSettings, generate_key
+from satchel.backends import Record
 
 
 class DictStore:

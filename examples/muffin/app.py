@@ -7,8 +7,10 @@ The plugin (muffin-session's API) auto-manages the session: ``request.session`` 
 loaded before each view and saved into the response, returned or raised. Settings
 come from ``SESSION_*`` variables (signed cookies by default); without
 SESSION_SECRET_KEY a key is generated with a warning, and everyone is logged out
-when the process restarts (``satchel keygen --env`` makes one to keep). The pages
-live in examples/common/shop.py; this file only routes.
+when the process restarts (``satchel keygen --env`` makes one to keep). Invalid
+settings (a short secret, an unknown backend, a misspelled ``SESSION_*`` or
+``MUFFIN_SESSION_*`` variable) stop it from starting with a ConfigurationError that
+names them. The pages live in examples/common/shop.py; this file only routes.
 """
 
 from __future__ import annotations

@@ -17,12 +17,9 @@ from satchel import (
     CookieBackend,
     FernetBackend,
     JWTBackend,
-    Keyring,
-    Lifetime,
-    Record,
     SignedBackend,
-    build_backend,
 )
+from satchel.backends import Keyring, Lifetime, Record, build_backend
 
 KEYED = [b for b in COOKIE_BACKENDS if b != "base64"]
 

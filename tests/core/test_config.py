@@ -9,10 +9,10 @@ import pytest
 from support import SECRET
 
 from satchel import SessionManager, SessionSettings
-from satchel.config import configure
+from satchel.config import Aliases, configure
 from satchel.errors import ConfigurationError
 
-ALIASES = {
+ALIASES: Aliases = {
     "session_cookie": "cookie_name",
     "same_site": "cookie_samesite",
     "https_only": "cookie_secure",
@@ -161,6 +161,7 @@ def test_a_missing_optional_dependency_is_a_configuration_error(
     import sys
 
     monkeypatch.delitem(sys.modules, "satchel.backends.jwt", raising=False)
-    monkeypatch.setitem(sys.modules, "jwt", None)  # as if pyjwt were not installed
+    for name in [m for m in sys.modules if m == "jwt" or m.startswith("jwt.")] or ["jwt"]:
+        monkeypatch.setitem(sys.modules, name, None)  # as if pyjwt were not installed
     message = _error({"secret_key": SECRET, "backend": "jwt"})
     assert message == "backend='jwt' needs an optional dependency: pip install 'satchel-core[jwt]'"

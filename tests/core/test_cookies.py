@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from support import make_settings
 
-from satchel import COOKIE_LIMIT, BadCookie, CookieValue, DefaultCookiePolicy, SessionTooLarge
+from satchel import BadCookie, DefaultCookiePolicy, SessionTooLarge
+from satchel.backends import COOKIE_LIMIT, CookieValue
 
 
 def _policy(**options: object) -> DefaultCookiePolicy:
@@ -148,3 +149,11 @@ def test_a_cookie_sent_twice_is_refused_as_cookie_tossing() -> None:
 def test_broken_chunk_sets_are_refused(header: str) -> None:
     with pytest.raises(BadCookie):
         _policy().read(header)
+
+
+def test_the_default_policy_says_how_long_a_value_it_sends() -> None:
+    from satchel import LimitsCookieSize
+
+    policy: LimitsCookieSize = _policy(cookie_max_chunks=2)
+    assert isinstance(policy, LimitsCookieSize)
+    assert policy.max_value_size == (COOKIE_LIMIT - len("session.1")) * 2

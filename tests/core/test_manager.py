@@ -13,15 +13,14 @@ from support import COOKIE_BACKENDS, OTHER_SECRET, SECRET, FrozenClock, Jar, mak
 
 from satchel import (
     Backend,
-    CookieValue,
     JSONSerializer,
-    Record,
     SerializationError,
     Session,
     SessionManager,
     SessionTooLarge,
     SignedBackend,
 )
+from satchel.backends import CookieValue, Record
 
 pytestmark = pytest.mark.anyio
 
@@ -787,3 +786,94 @@ async def test_a_write_after_logout_starts_a_new_session_under_a_new_identity(
 async def test_can_revoke_says_whether_the_backend_keeps_a_user_index() -> None:
     assert not SessionManager(make_settings()).can_revoke
     assert SessionManager(make_settings(backend="memory")).can_revoke
+
+
+# -- optional abilities: decided once, when the manager is built -----------------------------
+
+
+async def test_revoke_user_on_a_cookie_backend_is_a_type_error_naming_it() -> None:
+    manager = SessionManager(make_settings())
+    message = "SignedBackend cannot revoke sessions: use the memory or redis backend"
+    with pytest.raises(TypeError) as raised:
+        await manager.revoke_user(1)
+    assert str(raised.value) == message
+
+
+class AbleStoreBackend(DictStoreBackend):
+    """A custom store with every optional ability, by structure alone."""
+
+    revoked: list[Any]
+
+    async def revoke_user(self, user_id: Any) -> int:
+        self.revoked = [user_id]
+        return 2
+
+    def session_id(self, value: str) -> str | None:
+        return f"id of {value}"
+
+
+async def test_a_custom_backend_gains_an_ability_by_having_its_method(clock: FrozenClock) -> None:
+    from satchel import IdentifiesSessions, RevokesSessions
+
+    store = AbleStoreBackend()
+    revokes: RevokesSessions = store
+    identifies: IdentifiesSessions = store
+    assert isinstance(revokes, RevokesSessions)
+    assert isinstance(identifies, IdentifiesSessions)
+    manager = SessionManager(make_settings(), backend=store, clock=clock)
+    assert manager.can_revoke
+    assert await manager.revoke_user(9) == 2
+    assert store.revoked == [9]
+    session = await manager.load(None)
+    session["a"] = 1
+    await manager.commit(session)
+    assert session.id == "id of id0"  # the id the backend says its cookie value carries
+
+
+class PlainCookiePolicy:
+    """The default policy without `max_value_size`: no `LimitsCookieSize`."""
+
+    def __init__(self) -> None:
+        from satchel import DefaultCookiePolicy
+
+        policy = DefaultCookiePolicy("session")
+        self.read = policy.read
+        self.render = policy.render
+
+
+@pytest.mark.parametrize("limited", [True, False])
+async def test_a_cookie_longer_than_the_policy_sends_is_refused_before_decoding(
+    counting: SessionManager, caplog: pytest.LogCaptureFixture, limited: bool
+) -> None:
+    from satchel import DefaultCookiePolicy, LimitsCookieSize
+
+    default = counting.cookie
+    assert isinstance(default, DefaultCookiePolicy)
+    cookie = default if limited else PlainCookiePolicy()
+    assert isinstance(cookie, LimitsCookieSize) == limited
+    limit = default.max_value_size if limited else 4096 * 20
+    manager = SessionManager(counting.settings, backend=counting.backend, cookie=cookie)
+    with caplog.at_level(logging.DEBUG, logger="satchel"):
+        assert dict(manager.load_nowait({"session": "x" * (limit + 1)}) or {}) == {}
+        assert "longer than any this application sends" in caplog.text
+        caplog.clear()
+        assert dict(manager.load_nowait({"session": "x" * limit}) or {}) == {}
+        assert "longer than" not in caplog.text
+    assert CountingBackend.unsealed == 1  # only the value within the limit was decoded
+
+
+async def test_commit_replaces_the_session_state_whole(clock: FrozenClock) -> None:
+    manager = SessionManager(make_settings(), clock=clock)
+    session = await manager.load(None)
+    session.clear()
+    session["a"] = 1
+    loaded = session._state
+    assert (loaded.cleared, loaded.regenerate, loaded.clean) == (True, True, False)
+    await manager.commit(session)
+    committed = session._state
+    assert committed is not loaded
+    assert committed.data is loaded.data
+    assert committed.data is session._data
+    assert committed.record is not None
+    assert committed.incoming is not None
+    assert (committed.cleared, committed.regenerate, committed.clean) == (False, False, False)

@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support import COOKIE_BACKENDS, START, FrozenClock, make_settings
 
-from satchel import CookieBackend, Record, SessionManager, build_backend
+from satchel import CookieBackend, SessionManager
+from satchel.backends import Record, build_backend
 
 MANAGERS = {
     name: SessionManager(make_settings(backend=name), clock=FrozenClock())

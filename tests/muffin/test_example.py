@@ -110,3 +110,53 @@ def test_example_serves_with_one_command_and_no_configuration() -> None:
         output, _ = server.communicate(timeout=10)
     assert f"open http://127.0.0.1:{port}/" in output
     assert "generated development key" in output
+
+
+WEAK_SECRET = "weak-secret-value-0123"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("SESSION_SECRET_KEY", WEAK_SECRET, "SESSION_SECRET_KEY must be at least 32 bytes"),
+        ("SESSION_BACKEND", "postgres", "SESSION_BACKEND='postgres': must be 'signed'"),
+        ("SESSION_MAXAGE", "60", "SESSION_MAXAGE in the environment is not a satchel setting"),
+        (
+            "MUFFIN_SESSION_MAXAGE",
+            "60",
+            "unknown session option 'maxage' in the environment (MUFFIN_SESSION_*); "
+            "did you mean 'max_age'?",
+        ),
+        (
+            "MUFFIN_SESSION_COOKIE_PARAMS",
+            '{"samesite": "none"}',
+            "cookie_params['samesite']='none' requires SESSION_COOKIE_SECURE=True",
+        ),
+    ],
+    ids=[
+        "weak-secret",
+        "unknown-backend",
+        "misspelt-variable",
+        "misspelt-muffin-variable",
+        "samesite-none",
+    ],
+)
+def test_example_refuses_to_start_under_uvicorn_with_bad_settings(
+    variable: str, value: str, message: str
+) -> None:
+    """Invalid settings stop the app at start-up (the plugin's setup raises while uvicorn
+    imports it): a non-zero exit naming the setting, never serving, never the secret."""
+    pytest.importorskip("uvicorn")
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("SESSION_")}
+    env["SESSION_SECRET_KEY"] = SECRET
+    env[variable] = value
+    command = [sys.executable, "-m", "uvicorn", "--app-dir", str(EXAMPLE.parent), "app:app"]
+    command += ["--host", "127.0.0.1", "--port", str(_free_port())]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert f"satchel.errors.ConfigurationError: {message}" in output
+    assert "Uvicorn running" not in output
+    assert SECRET not in output
+    assert WEAK_SECRET not in output

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
@@ -12,7 +14,9 @@ import pytest
 from asgi_tools.tests import manage_lifespan
 from support import OTHER_SECRET, SECRET, make_settings
 
+import satchel.errors
 from satchel import SessionManager
+from satchel.answers import UNAVAILABLE, Answer
 from satchel_muffin import ConfigurationError, Plugin, ResponseHTMLRedirect
 
 pytestmark = pytest.mark.anyio
@@ -79,8 +83,11 @@ def test_app_config_names_are_case_insensitive() -> None:
             "options",
             "unknown session option 'secert_key' in the options; did you mean 'secret_key'",
         ),
-        ("config", "'secert_key' in the app config; did you mean 'secret_key'"),
-        ("environment", "'secert_key' in the environment; did you mean 'secret_key'"),
+        ("config", r"'secert_key' in the app config \(SESSION_\*\); did you mean 'secret_key'"),
+        (
+            "environment",
+            r"'secert_key' in the environment \(MUFFIN_SESSION_\*\); did you mean 'secret_key'",
+        ),
     ],
 )
 def test_a_misspelled_option_is_an_error_wherever_it_is_given(
@@ -99,10 +106,47 @@ def test_a_misspelled_option_is_an_error_wherever_it_is_given(
 
 
 def test_a_bad_value_is_an_error_naming_the_option() -> None:
-    with pytest.raises(ValueError, match="cookie_samesite"):
+    with pytest.raises(ConfigurationError, match="cookie_samesite='sometimes': must be 'lax'"):
         Plugin(muffin.Application(), secret_key=SECRET, cookie_samesite="sometimes")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="auto_manage"):
+    with pytest.raises(ConfigurationError, match="auto_manage='perhaps': Input should be a valid"):
         Plugin(muffin.Application(SESSION_AUTO_MANAGE="perhaps"), secret_key=SECRET)
+
+
+def test_a_bad_cookie_params_value_is_named_as_it_was_given() -> None:
+    with pytest.raises(ConfigurationError, match=r"cookie_params\['samesite'\]='sometimes'"):
+        Plugin(muffin.Application(), secret_key=SECRET, cookie_params={"samesite": "sometimes"})
+
+
+def test_the_configuration_error_is_satchels_own() -> None:
+    assert ConfigurationError is satchel.errors.ConfigurationError
+    assert issubclass(ConfigurationError, satchel.errors.SatchelError)
+    assert issubclass(ConfigurationError, ValueError)
+
+
+@pytest.mark.parametrize(
+    "where", ["options", "app config (SESSION_*)", "environment (MUFFIN_SESSION_*)"]
+)
+def test_a_misspelled_plugin_option_is_refused_with_a_suggestion(
+    where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config: dict[str, Any] = {"SESSION_SECRET_KEY": SECRET}
+    options: dict[str, Any] = {}
+    if where == "options":
+        options["auto_manag"] = True
+    elif where.startswith("app config"):
+        config["SESSION_AUTO_MANAG"] = True
+    else:
+        monkeypatch.setenv("MUFFIN_SESSION_AUTO_MANAG", "true")
+    message = f"unknown session option 'auto_manag' in the {where}; did you mean 'auto_manage'?"
+    with pytest.raises(ConfigurationError, match=re.escape(message)):
+        Plugin(muffin.Application(**config), **options)
+
+
+def test_a_disabled_plugin_still_refuses_a_misspelled_option() -> None:
+    app = muffin.Application(SESSION_DISABLED=True, SESSION_MAXAGE=60)
+    with pytest.raises(ConfigurationError, match="did you mean 'max_age'"):
+        Plugin(app)
+    assert "session" not in app.plugins
 
 
 def test_muffin_session_option_names_map_onto_settings() -> None:
@@ -137,6 +181,31 @@ def test_muffin_session_option_names_map_onto_settings() -> None:
     assert (settings.max_age.total_seconds(), settings.persistent) == (600, True)
 
 
+def test_cookie_params_max_age_sets_the_lifetime_and_nothing_else() -> None:
+    """muffin-session's ``max-age`` is satchel's max_age: a number leaves ``persistent``
+    as it is set elsewhere; None (or 0) is a browser-session cookie."""
+    settings = Plugin(
+        muffin.Application(SESSION_PERSISTENT=False),
+        secret_key=SECRET,
+        cookie_params={"max-age": 3600},
+    ).settings
+    assert (settings.max_age.total_seconds(), settings.persistent) == (3600, False)
+    settings = Plugin(
+        muffin.Application(), secret_key=SECRET, cookie_params={"max-age": 0}
+    ).settings
+    assert (settings.max_age.total_seconds(), settings.persistent) == (14 * 86400, False)
+
+
+def test_a_browser_session_max_age_contradicting_persistent_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="persistent=True contradicts it"):
+        Plugin(
+            muffin.Application(),
+            secret_key=SECRET,
+            persistent=True,
+            cookie_params={"max-age": None},
+        )
+
+
 async def test_cookie_params_merge_into_the_defaults(session_app: AppFactory, http: Client) -> None:
     app, _ = session_app(muffin.Application(SESSION_COOKIE_PARAMS={"secure": True}))
     async with http(app) as client:
@@ -157,6 +226,15 @@ def test_cookie_params_from_every_source_merge_key_by_key(
         muffin.Application(), secret_key=SECRET, cookie_params={"secure": True}
     ).settings
     assert (settings.cookie_secure, settings.cookie_domain) == (True, "example.com")
+
+
+def test_cookie_params_in_the_environment_that_are_no_json_are_an_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MUFFIN_SESSION_COOKIE_PARAMS", "{secure: true}")
+    expected = r"cookie_params in the environment \(MUFFIN_SESSION_\*\) must be a mapping \(a JSON"
+    with pytest.raises(ConfigurationError, match=expected):
+        Plugin(muffin.Application(), secret_key=SECRET)
 
 
 def test_an_unknown_cookie_param_is_an_error() -> None:
@@ -198,14 +276,17 @@ def test_options_adjust_a_given_settings_object() -> None:
 
 def test_settings_and_manager_together_are_an_error() -> None:
     settings = make_settings()
-    with pytest.raises(ConfigurationError, match="not both"):
-        Plugin(settings=settings, manager=SessionManager(settings))
+    with pytest.raises(ConfigurationError, match=r"pass no other options \(settings\)"):
+        Plugin(muffin.Application(), settings, manager=SessionManager(settings))
 
 
 def test_session_options_cannot_change_a_prebuilt_manager() -> None:
     manager = SessionManager(make_settings())
-    with pytest.raises(ConfigurationError, match=r"\(cookie_name\) cannot change a manager"):
+    message = r"manager= holds the settings; pass no other options \(cookie_name\)"
+    with pytest.raises(ConfigurationError, match=message):
         Plugin(muffin.Application(), manager=manager, cookie_name="other")
+    with pytest.raises(ConfigurationError, match=r"pass no other options \(max_age\)"):
+        Plugin(muffin.Application(SESSION_MAX_AGE=60), manager=manager)
     plugin = Plugin(muffin.Application(), manager=manager, auto_manage=True)
     assert plugin.manager is manager
 
@@ -266,29 +347,101 @@ def _closed_port() -> int:
         return port
 
 
-@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # redis-py is asyncio-only
-@pytest.mark.parametrize("auto_manage", [True, False])
-async def test_an_unreachable_store_is_a_503_not_a_logout(
-    auto_manage: bool, session_app: AppFactory, http: Client
-) -> None:
-    up, _ = session_app(backend="memory")  # issues ids the redis store verifies (same secret)
+def _down(session_app: AppFactory, **options: Any) -> tuple[muffin.Application, Plugin]:
+    """An app whose redis store cannot be reached (nothing listens on its port)."""
+    url = f"redis://127.0.0.1:{_closed_port()}/0"
+    return session_app(backend="redis", redis_url=url, store_timeout=0.5, **options)
+
+
+async def _issued_cookie(session_app: AppFactory, http: Client) -> str:
+    """A session cookie the redis store must be asked about: an id issued by the memory
+    backend under the same secret."""
+    up, _ = session_app(backend="memory")
     async with http(up) as client:
         await client.post("/set", json={"n": 1})
-        cookie = client.cookies["session"]
-    down, plugin = session_app(
-        backend="redis",
-        redis_url=f"redis://127.0.0.1:{_closed_port()}/0",
-        store_timeout=0.5,
-        auto_manage=auto_manage,
-    )
+        return client.cookies["session"]
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # redis-py is asyncio-only
+@pytest.mark.parametrize("auto_manage", [True, False])
+async def test_an_unreachable_store_gets_cores_503_answer_not_a_logout(
+    auto_manage: bool, session_app: AppFactory, http: Client
+) -> None:
+    cookie = await _issued_cookie(session_app, http)
+    down, plugin = _down(session_app, auto_manage=auto_manage)
     async with http(down) as client:
         client.cookies["session"] = cookie
         response = await client.get("/get")
         assert response.status_code == 503
+        assert response.content == UNAVAILABLE.body
+        assert response.headers["retry-after"] == "5"
+        assert response.headers["cache-control"] == "no-store"
+        assert response.headers["content-type"] == "text/plain; charset=utf-8"
         assert "set-cookie" not in response.headers
         if auto_manage:  # a write without a cookie to read first fails alike
             client.cookies.clear()
             assert (await client.post("/set", json={"n": 1})).status_code == 503
+    await plugin.manager.aclose()
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # redis-py is asyncio-only
+async def test_a_store_outage_logs_one_warning_per_refused_request(
+    session_app: AppFactory, http: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    down, plugin = _down(session_app)
+    with caplog.at_level(logging.WARNING):
+        async with http(down) as client:
+            for _ in range(3):
+                assert (await client.post("/set", json={"n": 1})).status_code == 503
+    refused = [r for r in caplog.records if "session store unavailable" in r.getMessage()]
+    assert [(r.name, r.levelname) for r in refused] == [("satchel", "WARNING")] * 3
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    await plugin.manager.aclose()
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # redis-py is asyncio-only
+async def test_the_unavailable_option_replaces_the_store_down_answer(
+    session_app: AppFactory, http: Client
+) -> None:
+    page = Answer(503, b"<h1>Back in a minute</h1>", 1013, retry_after=60, content_type="text/html")
+    cookie = await _issued_cookie(session_app, http)
+    down, plugin = _down(session_app, unavailable=page)
+    assert plugin.cfg.unavailable is page
+    async with http(down) as client:
+        client.cookies["session"] = cookie
+        response = await client.get("/get")
+    assert (response.status_code, response.text) == (503, "<h1>Back in a minute</h1>")
+    assert (response.headers["retry-after"], response.headers["content-type"]) == (
+        "60",
+        "text/html",
+    )
+    await plugin.manager.aclose()
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # redis-py is asyncio-only
+async def test_an_unreachable_store_closes_a_websocket_with_1013(
+    session_app: AppFactory, http: Client
+) -> None:
+    cookie = await _issued_cookie(session_app, http)
+    down, plugin = _down(session_app)
+
+    @down.route("/ws")
+    async def socket(request: muffin.Request) -> None:
+        async with muffin.ResponseWebSocket(request) as ws:
+            await ws.send("never")
+
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "websocket.connect"}
+
+    async def send(message: Mapping[str, Any]) -> None:
+        sent.append(dict(message))
+
+    headers = [(b"cookie", f"session={cookie}".encode())]
+    scope = {"type": "websocket", "path": "/ws", "headers": headers, "query_string": b""}
+    await down(scope, receive, send)
+    assert sent == [{"type": "websocket.close", "code": 1013}]
     await plugin.manager.aclose()
 
 

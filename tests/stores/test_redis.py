@@ -141,7 +141,7 @@ async def test_the_connection_opens_lazily_and_a_client_passed_in_stays_open(
         assert "connected=False" in repr(backend)
     async with admin(private_redis.url) as client:
         settings = make_settings(secret_key="s" * 40)
-        from satchel import Keyring, Lifetime
+        from satchel.backends import Keyring, Lifetime
 
         store = RedisStore(Keyring(b"s" * 40), Lifetime(3600), client=client)
         manager = SessionManager(settings, backend=store, clock=clock)

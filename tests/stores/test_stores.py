@@ -15,14 +15,8 @@ from typing import Any
 import pytest
 from support import OTHER_SECRET, SECRET, FrozenClock, Jar, make_settings
 
-from satchel import (
-    MemoryStore,
-    RedisStore,
-    SessionConflict,
-    SessionManager,
-    SessionTooLarge,
-    StoreBackend,
-)
+from satchel import MemoryStore, RedisStore, SessionConflict, SessionManager, SessionTooLarge
+from satchel.backends import StoreBackend
 
 pytestmark = pytest.mark.anyio
 
@@ -455,7 +449,23 @@ async def test_cookie_backends_cannot_revoke(clock: FrozenClock) -> None:
 
 
 def test_redis_backend_needs_a_url() -> None:
-    from pydantic import ValidationError
+    from satchel import ConfigurationError, SessionSettings
 
-    with pytest.raises(ValidationError, match="redis_url is required"):
-        make_settings(backend="redis")
+    with pytest.raises(ConfigurationError, match="SESSION_REDIS_URL is required for backend="):
+        SessionSettings(backend="redis", secret_key="k" * 32)
+
+
+def test_the_stores_can_revoke_and_identify_and_redis_closes_its_connections() -> None:
+    from satchel import ClosesConnections, IdentifiesSessions, RevokesSessions
+    from satchel.backends import Keyring, Lifetime
+
+    memory = MemoryStore(Keyring(SECRET.encode()), Lifetime(60))
+    redis = RedisStore(Keyring(SECRET.encode()), Lifetime(60), url="redis://localhost:1")
+    for store in (memory, redis):
+        revokes: RevokesSessions = store
+        identifies: IdentifiesSessions = store
+        assert isinstance(revokes, RevokesSessions)
+        assert isinstance(identifies, IdentifiesSessions)
+    closes: ClosesConnections = redis
+    assert isinstance(closes, ClosesConnections)
+    assert not isinstance(memory, ClosesConnections)  # nothing to close

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from satchel import Backend, BadCookie, Record, Serializer, SessionManager, SessionSettings
+from satchel import Backend, BadCookie, Serializer, SessionManager, SessionSettings
+from satchel.backends import Record
 
 
 class TupleStore:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from satchel import Backend, Record, SessionManager, SessionSettings
+from satchel import Backend, SessionManager, SessionSettings
+from satchel.backends import Record
 
 
 class WrongStore:

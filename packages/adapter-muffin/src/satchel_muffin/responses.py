@@ -1,31 +1,25 @@
-"""`ResponseHTMLRedirect`: muffin-session's HTML redirect page, with its location escaped."""
+"""Muffin responses: muffin-session's HTML redirect page, escaped, and core's answers."""
 
 from __future__ import annotations
 
 import html
 from urllib.parse import quote, urlsplit
 
-from asgi_tools import ResponseHTML
+from asgi_tools import Response, ResponseHTML
+from asgi_tools.types import TASGIReceive, TASGIScope, TASGISend
+
+from satchel.answers import Answer
 
 _PAGE = (
-    "<!doctype html><html><head>"
-    '<meta http-equiv="refresh" content="0; url={url}">'
-    "</head><body>"
-    'Please follow <a href="{url}">this link</a> if you are not redirected.'
-    "</body></html>"
+    '<!doctype html><html><head><meta http-equiv="refresh" content="0; url={url}"></head>'
+    '<body>Please follow <a href="{url}">this link</a> if you are not redirected.</body></html>'
 )
-_URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
-_SCHEMES = frozenset({"", "http", "https"})
 
 
 class ResponseHTMLRedirect(ResponseHTML, BaseException):
-    """A page that sends the browser on to *location* with a meta refresh and a link.
-
-    Use it as `Plugin`'s ``redirect_type`` for clients that drop cookies set on a
-    3xx response. Unlike muffin-session's, the location is HTML-escaped, there is
-    no script, and only relative, ``http`` and ``https`` URLs are accepted, so a
-    location taken from the request cannot inject markup or a ``javascript:`` URL.
-    """
+    """A page sending the browser on to *location* (a `Plugin` ``redirect_type`` for
+    clients that drop cookies set on a 3xx). Unlike muffin-session's, the location is
+    HTML-escaped and must be relative, http or https: no markup, no ``javascript:``."""
 
     def __init__(
         self,
@@ -34,12 +28,22 @@ class ResponseHTMLRedirect(ResponseHTML, BaseException):
         headers: dict[str, str] | None = None,
         content_type: str | None = None,
     ) -> None:
-        if urlsplit(location).scheme.lower() not in _SCHEMES:
+        if urlsplit(location).scheme.lower() not in ("", "http", "https"):
             raise ValueError("a redirect location must be relative, http or https")
-        super().__init__(
-            _PAGE.format(url=html.escape(location, quote=True)),
-            status_code=status_code,
-            headers=headers,
-            content_type=content_type,
-        )
-        self.headers["location"] = quote(location, safe=_URL_SAFE)
+        page = _PAGE.format(url=html.escape(location))  # quotes escaped too
+        super().__init__(page, status_code=status_code, headers=headers, content_type=content_type)
+        self.headers["location"] = quote(location, safe=":/?#[]@!$&'()*+,;=%~")
+
+
+class ResponseAnswer(Response):
+    """Core's `satchel.answers.Answer` as a Muffin response (a WebSocket gets its close code)."""
+
+    def __init__(self, answer: Answer) -> None:
+        super().__init__(answer.body, status_code=answer.status, headers=dict(answer.headers))
+        self.close_code = answer.close_code
+
+    async def __call__(self, scope: TASGIScope, receive: TASGIReceive, send: TASGISend) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": self.close_code})
+        else:
+            await super().__call__(scope, receive, send)

@@ -1,22 +1,22 @@
 """satchel: typed, protocol-driven HTTP sessions for Python web frameworks.
 
 The public API of the engine; adapters (satchel-asgi, satchel-starlette,
-satchel-muffin) map a framework's request and response onto it.
+satchel-muffin) map a framework's request and response onto it. The backend
+classes are imported on first use, so ``import satchel`` loads no optional
+dependency; what only a backend's author needs lives in `satchel.backends`.
 """
 
-from satchel.backends import build_backend
-from satchel.backends._store import StoreBackend
-from satchel.backends.aesgcm import AESGCMBackend
-from satchel.backends.base64 import Base64Backend
-from satchel.backends.fernet import FernetBackend
-from satchel.backends.jwt import JWTBackend
-from satchel.backends.memory import MemoryStore
-from satchel.backends.redis import RedisStore
-from satchel.backends.signed import SignedBackend
-from satchel.cookies import COOKIE_LIMIT, DefaultCookiePolicy
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from satchel.answers import MISCONFIGURED, UNAVAILABLE, Answer, log_misconfigured, log_unavailable
+from satchel.config import Aliases, Sources, configure, translate
+from satchel.cookies import DefaultCookiePolicy
 from satchel.errors import (
     BackendUnavailable,
     BadCookie,
+    ConfigurationError,
     SatchelError,
     SerializationError,
     SessionConflict,
@@ -24,40 +24,72 @@ from satchel.errors import (
     SessionNotLoaded,
     SessionTooLarge,
 )
-from satchel.keys import DerivedKey, Keyring, generate_key, hkdf
+from satchel.keys import generate_key
 from satchel.manager import Cookies, SessionManager
-from satchel.protocols import Backend, CookieBackend, CookiePolicy, Serializer
-from satchel.records import CookieValue, Lifetime, Record
+from satchel.protocols import (
+    Backend,
+    ClosesConnections,
+    CookieBackend,
+    CookiePolicy,
+    IdentifiesSessions,
+    LimitsCookieSize,
+    RevokesSessions,
+    Serializer,
+)
 from satchel.serializers import JSONSerializer
 from satchel.session import Flash, Session, SessionMetadata
-from satchel.settings import BackendName, SessionOptions, SessionSettings
+from satchel.settings import (
+    BackendName,
+    JWTAlgorithm,
+    OnConflict,
+    SameSite,
+    Seconds,
+    SessionOptions,
+    SessionSettings,
+)
+
+if TYPE_CHECKING:
+    from satchel.backends.aesgcm import AESGCMBackend
+    from satchel.backends.base64 import Base64Backend
+    from satchel.backends.fernet import FernetBackend
+    from satchel.backends.jwt import JWTBackend
+    from satchel.backends.memory import MemoryStore
+    from satchel.backends.redis import RedisStore
+    from satchel.backends.signed import SignedBackend
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "COOKIE_LIMIT",
+    "MISCONFIGURED",
+    "UNAVAILABLE",
     "AESGCMBackend",
+    "Aliases",
+    "Answer",
     "Backend",
     "BackendName",
     "BackendUnavailable",
     "BadCookie",
     "Base64Backend",
+    "ClosesConnections",
+    "ConfigurationError",
     "CookieBackend",
     "CookiePolicy",
-    "CookieValue",
     "Cookies",
     "DefaultCookiePolicy",
-    "DerivedKey",
     "FernetBackend",
     "Flash",
+    "IdentifiesSessions",
     "JSONSerializer",
+    "JWTAlgorithm",
     "JWTBackend",
-    "Keyring",
-    "Lifetime",
+    "LimitsCookieSize",
     "MemoryStore",
-    "Record",
+    "OnConflict",
     "RedisStore",
+    "RevokesSessions",
+    "SameSite",
     "SatchelError",
+    "Seconds",
     "SerializationError",
     "Serializer",
     "Session",
@@ -70,8 +102,33 @@ __all__ = [
     "SessionSettings",
     "SessionTooLarge",
     "SignedBackend",
-    "StoreBackend",
-    "build_backend",
+    "Sources",
+    "configure",
     "generate_key",
-    "hkdf",
+    "log_misconfigured",
+    "log_unavailable",
+    "translate",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The backend classes, each imported (with its module) on first use."""
+    value: Any
+    if name == "SignedBackend":
+        from satchel.backends.signed import SignedBackend as value
+    elif name == "JWTBackend":
+        from satchel.backends.jwt import JWTBackend as value
+    elif name == "FernetBackend":
+        from satchel.backends.fernet import FernetBackend as value
+    elif name == "AESGCMBackend":
+        from satchel.backends.aesgcm import AESGCMBackend as value
+    elif name == "Base64Backend":
+        from satchel.backends.base64 import Base64Backend as value
+    elif name == "MemoryStore":
+        from satchel.backends.memory import MemoryStore as value
+    elif name == "RedisStore":
+        from satchel.backends.redis import RedisStore as value
+    else:
+        raise AttributeError(f"module 'satchel' has no attribute {name!r}")
+    globals()[name] = value  # later lookups find it without calling this
+    return value

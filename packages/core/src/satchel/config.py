@@ -12,13 +12,14 @@ every other option, the fallback to ``SESSION_*`` variables, and one
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import json
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 from satchel.errors import ConfigurationError
 from satchel.manager import SessionManager
 from satchel.protocols import Backend, Serializer
-from satchel.settings import SessionSettings, names_as_given
+from satchel.settings import SessionSettings, _names_as_given
 
 Aliases = Mapping[str, "str | Mapping[str, str]"]
 """An adapter's option names, each with the satchel option it sets; a name whose value
@@ -43,6 +44,7 @@ def configure(
     backend: Backend | BackendFactory | None = None,
     serializer: Serializer | None = None,
     development: bool = False,
+    suggest: Collection[str] = (),
 ) -> SessionManager:
     """The `SessionManager` an adapter's arguments describe, built once at start-up.
 
@@ -50,6 +52,7 @@ def configure(
     names or *aliases*, over *settings* when given, else over ``SESSION_*``
     variables. *manager* is used as it is and excludes every other argument. With
     *development*, a missing secret is generated (`SessionSettings.development`).
+    *suggest* names options the adapter takes itself, offered for a misspelled name.
     Raises `ConfigurationError` for every problem, naming options as they were given.
     """
     sources: Sources = [("options", options)] if isinstance(options, Mapping) else options
@@ -67,8 +70,8 @@ def configure(
             f"settings must be a SessionSettings, not {type(settings).__name__} "
             "(a secret goes in secret_key=)"
         )
-    values, names = translate(sources, aliases or {})
-    with names_as_given(names):
+    values, names = translate(sources, aliases or {}, suggest)
+    with _names_as_given(names):
         if settings is not None:
             built = settings.with_options(**values)
         elif development:
@@ -82,7 +85,9 @@ def configure(
         raise ConfigurationError(str(exc), ("backend",)) from exc
 
 
-def translate(sources: Sources, aliases: Aliases) -> tuple[dict[str, Any], dict[str, str]]:
+def translate(
+    sources: Sources, aliases: Aliases, suggest: Collection[str] = ()
+) -> tuple[dict[str, Any], dict[str, str]]:
     """*sources* as `SessionSettings` options, and how each was spelled by the user.
 
     Names are case-insensitive (a framework's config keys are often upper-case).
@@ -93,7 +98,9 @@ def translate(sources: Sources, aliases: Aliases) -> tuple[dict[str, Any], dict[
     for where, source in sources:
         seen: dict[str, str] = {}
         for raw, value in source.items():
-            for field, spelling, field_value in _expand(raw.lower(), value, aliases, where):
+            for field, spelling, field_value in _expand(
+                raw.lower(), value, aliases, where, suggest
+            ):
                 if field in seen:
                     raise ConfigurationError(
                         f"{field} is given twice in the {where} (as {seen[field]} and {spelling})",
@@ -105,16 +112,23 @@ def translate(sources: Sources, aliases: Aliases) -> tuple[dict[str, Any], dict[
     return values, names
 
 
-def _expand(name: str, value: Any, aliases: Aliases, where: str) -> Iterator[tuple[str, str, Any]]:
+def _expand(
+    name: str, value: Any, aliases: Aliases, where: str, suggest: Collection[str]
+) -> Iterator[tuple[str, str, Any]]:
     """(setting, as spelled, value) for one option."""
     target = aliases.get(name, name if name in _SETTINGS else None)
     if target is None:
-        raise ConfigurationError(_unknown(name, [*_SETTINGS, *aliases], where))
+        raise ConfigurationError(_unknown(name, [*_SETTINGS, *aliases, *suggest], where))
     if isinstance(target, str):
         yield target, name, value
         return
+    if isinstance(value, str):  # a mapping from the environment is a JSON object
+        try:
+            value = json.loads(value)
+        except ValueError:
+            value = None
     if not isinstance(value, Mapping):
-        raise ConfigurationError(f"{name} in the {where} must be a mapping")
+        raise ConfigurationError(f"{name} in the {where} must be a mapping (a JSON object)")
     for key, item in value.items():
         field = target.get(str(key).lower())
         if field is None:

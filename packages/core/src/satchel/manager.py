@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from satchel._state import SessionState
 from satchel.backends import build_backend
 from satchel.cookies import DefaultCookiePolicy
 from satchel.errors import BackendUnavailable, BadCookie, SessionEnded
-from satchel.protocols import Backend, CookieBackend, CookiePolicy, Serializer
+from satchel.protocols import (
+    Backend,
+    ClosesConnections,
+    CookieBackend,
+    CookiePolicy,
+    IdentifiesSessions,
+    LimitsCookieSize,
+    RevokesSessions,
+    Serializer,
+)
 from satchel.records import CookieValue, Lifetime, Record
 from satchel.serializers import JSONSerializer
 from satchel.session import Session
@@ -25,6 +35,9 @@ a cookie sent twice), the request's ASGI headers (whose Cookie headers are then
 read only if the session is touched), or the framework's parsed mapping."""
 
 ASGIHeaders = Iterable[tuple[bytes, bytes]]
+
+_NO_LIMIT = 4096 * 20
+"""The longest cookie value read when the cookie policy does not say (`LimitsCookieSize`)."""
 
 _VARY = (b"vary", b"Cookie")
 _PRIVATE = (b"cache-control", b"private")
@@ -49,12 +62,14 @@ class SessionManager:
 
     __slots__ = (
         "_clock",
+        "_close",
         "_identify",
         "_lazy",
         "_max_value",
         "_model",
         "_persistent",
         "_refresh",
+        "_revoke",
         "backend",
         "cookie",
         "lifetime",
@@ -86,11 +101,19 @@ class SessionManager:
         refreshing = self.settings.rolling or self.settings.idle_timeout is not None
         self._refresh = int(self.settings.refresh_interval.total_seconds()) if refreshing else None
         self._persistent = self.settings.persistent
-        self._identify: Callable[[str], str | None] | None = getattr(
-            self.backend, "session_id", None
+        # optional abilities, looked up once here rather than on every request
+        backend = self.backend
+        self._identify: Callable[[str], str | None] | None = (
+            backend.session_id if isinstance(backend, IdentifiesSessions) else None
         )
-        limit = getattr(self.cookie, "max_value_size", None)
-        self._max_value = limit if isinstance(limit, int) else 4096 * 20
+        self._revoke: Callable[[Any], Awaitable[int]] | None = (
+            backend.revoke_user if isinstance(backend, RevokesSessions) else None
+        )
+        self._close: Callable[[], Awaitable[None]] | None = (
+            backend.aclose if isinstance(backend, ClosesConnections) else None
+        )
+        limit = self.cookie.max_value_size if isinstance(self.cookie, LimitsCookieSize) else None
+        self._max_value = limit if isinstance(limit, int) else _NO_LIMIT
 
     def __repr__(self) -> str:
         return f"SessionManager(backend={type(self.backend).__name__})"
@@ -141,7 +164,7 @@ class SessionManager:
     @property
     def can_revoke(self) -> bool:
         """Whether `revoke_user` works here (store backends keep the index it needs)."""
-        return callable(getattr(self.backend, "revoke_user", None))
+        return self._revoke is not None
 
     async def revoke_user(self, user_id: Any) -> int:
         """End every session whose data holds *user_id* under ``settings.user_key``
@@ -150,26 +173,40 @@ class SessionManager:
         Only store backends keep the index this needs: a cookie backend's sessions
         live in browsers and end when they expire (rotate the secret to end them all).
         """
-        revoke = getattr(self.backend, "revoke_user", None)
-        if not callable(revoke):
+        revoke = self._revoke
+        if revoke is None:
             name = type(self.backend).__name__
             raise TypeError(f"{name} cannot revoke sessions: use the memory or redis backend")
-        count: int = await revoke(user_id)
-        return count
+        return await revoke(user_id)
+
+    async def logout_everywhere(self, session: Session) -> int:
+        """Log *session*'s user out here (`Session.logout`) and, where the backend keeps
+        the index (memory, redis), from every other session too; returns how many other
+        sessions ended. A cookie backend cannot reach other browsers: only this session
+        ends, with a warning in the log."""
+        user_id = session.user_id
+        session.logout()
+        if user_id is None:
+            return 0
+        if self._revoke is None:
+            logger.warning(
+                "logout everywhere: %s cannot end other sessions", type(self.backend).__name__
+            )
+            return 0
+        return await self._revoke(user_id)
 
     async def aclose(self) -> None:
         """Release the backend's connections (adapters call it at application shutdown)."""
-        close = getattr(self.backend, "aclose", None)
-        if close is not None:
-            await close()
+        if self._close is not None:
+            await self._close()
 
     def _checked(self, incoming: CookieValue) -> str:
         if len(incoming.value) > self._max_value:
             raise BadCookie("cookie longer than any this application sends")
         return incoming.value
 
-    def _open(self, source: Any) -> tuple[CookieValue | None, Record | None, dict[str, Any]]:
-        """Decode a session on its first touch: (cookie, record, data), fresh if bad."""
+    def _open(self, source: Any) -> SessionState:
+        """Decode a session on its first touch (a fresh one if the cookie is bad)."""
         incoming = record = None
         try:
             if isinstance(source, _Fetched):
@@ -187,10 +224,10 @@ class SessionManager:
                 )
                 if self._model is not None:
                     self._model.model_validate(data)
-                return incoming, record, data
+                return SessionState(data, record, incoming)
         except Exception as exc:
             self._rejected(exc)
-        return incoming, None, {}
+        return SessionState({}, None, incoming)
 
     def _rejected(self, exc: Exception) -> None:
         if isinstance(exc, BadCookie):
@@ -216,19 +253,19 @@ class SessionManager:
         backend delete for a cleared one; otherwise the new cookie. Raises
         `SessionTooLarge` or `SerializationError` rather than lose data.
         """
-        data = session._data
-        if data is None:
+        if session._data is None:
             return []
-        record, incoming = session._record, session._incoming
+        state = session._state
+        data, record, incoming = state.data, state.record, state.incoming
         if not data:
             if record is None:
                 return []
             await self.backend.delete(record)
-            session._record = session._incoming = None
+            session._state = SessionState(data)
             return self.cookie.render(None, max_age=None, previous=incoming)
         now = self.now()
-        regenerate = session._regenerate
-        unchanged = record is not None and not regenerate and session._clean
+        regenerate = state.regenerate
+        unchanged = record is not None and not regenerate and state.clean
         if unchanged and (self._refresh is None or now - record.issued < self._refresh):  # type: ignore[union-attr]
             return []  # only immutable values were read: nothing can have changed
         payload = self.serializer.dumps(data)
@@ -238,14 +275,14 @@ class SessionManager:
         elif self._model is not None:
             self._model.model_validate(data)
         previous = record
-        if session._cleared and record is not None and self.settings.user_key not in data:
+        if state.cleared and record is not None and self.settings.user_key not in data:
             # Ended, then written without a user (a goodbye flash): the old record goes
             # and this is a new anonymous session, even if another request ended the old
             # one meanwhile. With a user, the write moves the old record instead, so a
             # session that "log out everywhere" ended is never brought back logged in.
             await self.backend.delete(record)
-            session._record = previous = None
-        session._cleared = False
+            previous = None
+            session._state = SessionState(data, None, incoming, regenerate, state.clean)
         fresh = record is None or regenerate
         created = now if fresh else record.created  # type: ignore[union-attr]
         new = Record(payload, created, now, None if fresh else record.id, data=data)  # type: ignore[union-attr]
@@ -256,17 +293,19 @@ class SessionManager:
                 value = await self.backend.write(new, previous)
         except SessionEnded:
             self.reject("the session ended while this request ran; its changes are dropped")
-            session._record = session._incoming = None
+            session._state = SessionState(data)
             return self.cookie.render(None, max_age=None, previous=incoming)
         max_age = self.lifetime.expires_at(created, now) - now if self._persistent else None
         headers = self.cookie.render(value, max_age=max_age, previous=incoming)
         identify = self._identify
-        session._record = (
-            new if identify is None else Record(payload, created, now, identify(value))
-        )
         stale = incoming.chunks if incoming is not None else 0
-        session._incoming = CookieValue(value, max(stale, len(headers) - 1))
-        session._regenerate = False
+        session._state = SessionState(  # positional: keywords cost ~80 ns here
+            data,
+            new if identify is None else Record(payload, created, now, identify(value)),
+            CookieValue(value, max(stale, len(headers) - 1)),
+            False,
+            state.clean,
+        )
         return headers
 
     async def commit_headers(

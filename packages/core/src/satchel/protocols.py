@@ -1,7 +1,9 @@
 """The three seams of satchel: where data lives, how it becomes bytes, how the cookie looks.
 
 Each is a `typing.Protocol`: a class of your own satisfies it by having the
-methods, and mypy checks it without any inheritance.
+methods, and mypy checks it without any inheritance. The smaller protocols after
+them are abilities a backend or cookie policy may add; the manager checks for
+each once, when it is built, never per request.
 """
 
 from __future__ import annotations
@@ -85,4 +87,46 @@ class CookiePolicy(Protocol):
     ) -> list[str]:
         """Set-Cookie header values that store *value* (or, for None, delete the
         cookie) and remove whatever *previous* left that is no longer needed."""
+        ...
+
+
+@runtime_checkable
+class RevokesSessions(Protocol):
+    """A backend that can end every session of one user ("log out everywhere").
+
+    Only a server-side store can: the sessions of a cookie backend live in the
+    browsers. `SessionManager.revoke_user` needs it.
+    """
+
+    async def revoke_user(self, user_id: Any) -> int:
+        """End every session whose data holds *user_id*; return how many ended."""
+        ...
+
+
+@runtime_checkable
+class ClosesConnections(Protocol):
+    """A backend holding connections (a Redis pool) to release at application shutdown."""
+
+    async def aclose(self) -> None:
+        """Release the connections; `SessionManager.aclose` calls it."""
+        ...
+
+
+@runtime_checkable
+class IdentifiesSessions(Protocol):
+    """A backend whose cookie value carries a session id, which `Session.id` shows."""
+
+    def session_id(self, value: str) -> str | None:
+        """The id a cookie value carries, without I/O; None if it carries none."""
+        ...
+
+
+@runtime_checkable
+class LimitsCookieSize(Protocol):
+    """A cookie policy that knows the longest value it sends: a request cookie
+    longer than that is refused before any decoding."""
+
+    @property
+    def max_value_size(self) -> int:
+        """The longest cookie value this policy can send, over all chunks."""
         ...

@@ -21,8 +21,7 @@ from pydantic import BaseModel, ValidationError
 from satchel.errors import SessionNotLoaded
 
 if TYPE_CHECKING:
-    from satchel.manager import SessionManager
-    from satchel.records import CookieValue, Record
+    from satchel._state import SessionEngine, SessionState
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -63,34 +62,22 @@ class Session(MutableMapping[str, Any]):
     response depends on the cookie.
     """
 
-    __slots__ = (
-        "_clean",
-        "_cleared",
-        "_data",
-        "_incoming",
-        "_manager",
-        "_pending",
-        "_record",
-        "_regenerate",
-        "_source",
-        "accessed",
-    )
+    __slots__ = ("_data", "_manager", "_pending", "_source", "_state", "accessed")
+
+    _state: SessionState
+    """Everything the request loaded and changed: set on first touch (while `_data` is
+    None it is unset), replaced by the manager's commit."""
 
     def __init__(
-        self, manager: SessionManager, source: object = None, *, pending: bool = False
+        self, manager: SessionEngine, source: object = None, *, pending: bool = False
     ) -> None:
         """Made by `SessionManager.load` (or `prepare`, with *pending*); *source* is
         what the manager decodes on first touch."""
         self._manager = manager
         self._source: object = source
         self._pending = pending
-        self._data: dict[str, Any] | None = None
+        self._data: dict[str, Any] | None = None  # ``_state.data``, one hop nearer
         self.accessed = False  # a plain attribute: adapters read it on every response
-        self._record: Record | None = None
-        self._incoming: CookieValue | None = None
-        self._regenerate = False
-        self._clean = True  # nothing written, and nothing mutable handed out
-        self._cleared = False
 
     def _load(self) -> dict[str, Any]:
         data = self._data
@@ -99,8 +86,8 @@ class Session(MutableMapping[str, Any]):
                 raise SessionNotLoaded(
                     "the session was accessed before it was loaded: await its load() first"
                 )
-            self._incoming, self._record, data = self._manager._open(self._source)
-            self._data = data
+            state = self._state = self._manager._open(self._source)
+            data = self._data = state.data
             self.accessed = True
             self._source = None
         return data
@@ -120,16 +107,16 @@ class Session(MutableMapping[str, Any]):
     def __getitem__(self, key: str) -> Any:
         value = (self._data if self._data is not None else self._load())[key]
         if type(value) not in _IMMUTABLE:
-            self._clean = False  # a list or dict may be changed in place
+            self._state.clean = False  # a list or dict may be changed in place
         return value
 
     def __setitem__(self, key: str, value: Any) -> None:
         (self._data if self._data is not None else self._load())[key] = value
-        self._clean = False
+        self._state.clean = False
 
     def __delitem__(self, key: str) -> None:
         del (self._data if self._data is not None else self._load())[key]
-        self._clean = False
+        self._state.clean = False
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._data if self._data is not None else self._load())
@@ -144,7 +131,7 @@ class Session(MutableMapping[str, Any]):
         """The value for *key*, or *default*."""
         value = (self._data if self._data is not None else self._load()).get(key, default)
         if type(value) not in _IMMUTABLE:
-            self._clean = False
+            self._state.clean = False
         return value
 
     def clear(self) -> None:
@@ -152,9 +139,10 @@ class Session(MutableMapping[str, Any]):
         stored record is deleted. Anything written afterwards starts a new session
         under a new identity, never under the one that was cleared."""
         self._load().clear()
-        self._regenerate = True
-        self._clean = False
-        self._cleared = True
+        state = self._state
+        state.regenerate = True
+        state.clean = False
+        state.cleared = True
 
     def __copy__(self) -> dict[str, Any]:
         """``copy.copy(session)``: a plain dict of the data (a copy that shared the data
@@ -170,14 +158,14 @@ class Session(MutableMapping[str, Any]):
             return "<Session pending>"
         if self._data is None:
             return "<Session not loaded>"
-        state = "new" if self._record is None else "loaded"
-        return f"<Session {state} keys={sorted(self._data)!r}>"
+        kind = "new" if self._state.record is None else "loaded"
+        return f"<Session {kind} keys={sorted(self._data)!r}>"
 
     @property
     def is_new(self) -> bool:
         """True when the request carried no valid session (one will be created if written)."""
         self._load()
-        return self._record is None
+        return self._state.record is None
 
     @property
     def id(self) -> str | None:
@@ -186,14 +174,15 @@ class Session(MutableMapping[str, Any]):
         It is a bearer credential: never log it or put it in a URL.
         """
         self._load()
-        return None if self._record is None else self._record.id
+        record = self._state.record
+        return None if record is None else record.id
 
     @property
     def metadata(self) -> SessionMetadata:
         """When the session began, was last written, and will end (for a new session,
         what would hold if it were written now)."""
         self._load()
-        record = self._record
+        record = self._state.record
         manager = self._manager
         if record is None:
             now = manager.now()
@@ -214,7 +203,7 @@ class Session(MutableMapping[str, Any]):
         absolute lifetime starts again.
         """
         self._load()
-        self._regenerate = True
+        self._state.regenerate = True
 
     def login(self, user_id: Any) -> None:
         """Record *user_id* as the logged-in user under a new session identity."""
@@ -261,9 +250,10 @@ class Session(MutableMapping[str, Any]):
         cleared and *model* is built from nothing (so give every field a default).
         Write changes back with `set_model`.
         """
-        self._clean = False  # the model may hold the session's own lists and dicts
+        data = self._load()
+        self._state.clean = False  # the model may hold the session's own lists and dicts
         try:
-            return model.model_validate(self._load())
+            return model.model_validate(data)
         except ValidationError:
             self._manager.reject("data does not fit the model", model.__name__)
             self.clear()

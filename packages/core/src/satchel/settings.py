@@ -439,7 +439,7 @@ class SessionSettings(BaseSettings):
             values.update(_browser_session(overrides))
         except _Problems as exc:
             raise _explain(exc, _NAMES.get() or {n: n for n in overrides}) from None
-        with names_as_given(_NAMES.get() or {n: n for n in overrides}):
+        with _names_as_given(_NAMES.get() or {n: n for n in overrides}):
             return type(self)(**values)
 
 
@@ -470,13 +470,13 @@ class _Checked(PydanticBaseSettingsSource):
         source = self.source
         if not isinstance(source, EnvSettingsSource):
             return source()
-        refuse_unknown_variables(source.env_vars, self.where)
+        _refuse_unknown_variables(source.env_vars, self.where)
         known = {f"{ENV_PREFIX}{name}".lower() for name in SessionSettings.model_fields}
         source.env_vars = {k: v for k, v in source.env_vars.items() if k.lower() in known}
         return source()
 
 
-def refuse_unknown_variables(names: Iterable[str], where: str = "the environment") -> None:
+def _refuse_unknown_variables(names: Iterable[str], where: str = "the environment") -> None:
     """Raise `ConfigurationError` for a ``SESSION_*`` name in *names* that is no setting,
     with the closest setting's variable when there is one."""
     fields = sorted(SessionSettings.model_fields)
@@ -531,13 +531,13 @@ def _secret_text(value: Any) -> Any:
     return value if text == object.__repr__(value) else text
 
 
-def spelled(name: str, names: Mapping[str, str]) -> str:
+def _spelled(name: str, names: Mapping[str, str]) -> str:
     """How the user gave setting *name*: the option's own spelling, else its variable."""
     return names.get(name) or f"{ENV_PREFIX}{name.upper()}"
 
 
 @contextmanager
-def names_as_given(names: Mapping[str, str]) -> Iterator[None]:
+def _names_as_given(names: Mapping[str, str]) -> Iterator[None]:
     """Within the block, errors name each setting as *names* spells it (an adapter's
     alias, a framework's config key) instead of by its own name."""
     token = _NAMES.set(names)
@@ -554,7 +554,7 @@ def _explain(exc: ValidationError | _Problems, names: Mapping[str, str]) -> Conf
 
     def name_of(match: re.Match[str]) -> str:
         fields.append(match[1])
-        return spelled(match[1], names)
+        return _spelled(match[1], names)
 
     errors: list[Any] = (
         exc.errors() if isinstance(exc, ValidationError) else [{"ctx": {"error": exc}}]
@@ -576,7 +576,7 @@ def _explain(exc: ValidationError | _Problems, names: Mapping[str, str]) -> Conf
             problems.append(f"unknown session option {names.get(field, field)!r}{hint}")
             continue
         fields.append(field)
-        where = spelled(field, names) + "".join(f"[{part}]" for part in loc[1:])
+        where = _spelled(field, names) + "".join(f"[{part}]" for part in loc[1:])
         message = str(error["msg"]).removeprefix("Value error, ")
         message = message.replace("Input should be", "must be")
         if field in SECRET_FIELDS or "input" not in error:
