@@ -877,3 +877,35 @@ async def test_commit_replaces_the_session_state_whole(clock: FrozenClock) -> No
     assert committed.record is not None
     assert committed.incoming is not None
     assert (committed.cleared, committed.regenerate, committed.clean) == (False, False, False)
+
+
+@pytest.mark.anyio
+async def test_logout_everywhere_ends_the_users_other_sessions_on_a_store() -> None:
+    manager = SessionManager(make_settings(backend="memory"))
+    jars = []
+    for _ in range(2):  # the same user logged in from two browsers
+        session = await manager.load(None)
+        session.login("alice")
+        jars.append(Jar().receive(await manager.commit(session)))
+    here = await manager.load(jars[0].header)
+    assert await manager.logout_everywhere(here) == 2  # this session and the other
+    assert "Max-Age=0" in (await manager.commit(here))[0]
+    elsewhere = await manager.load(jars[1].header)
+    assert elsewhere.user_id is None
+    assert elsewhere.is_new
+
+
+@pytest.mark.anyio
+async def test_logout_everywhere_on_a_cookie_backend_ends_this_session_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    manager = SessionManager(make_settings())
+    session = await manager.load(None)
+    session.login("alice")
+    session = await manager.load(Jar().receive(await manager.commit(session)).header)
+    with caplog.at_level(logging.WARNING, logger="satchel"):
+        assert await manager.logout_everywhere(session) == 0
+    assert session.user_id is None
+    assert [r.getMessage() for r in caplog.records] == [
+        "logout everywhere: SignedBackend cannot end other sessions"
+    ]
