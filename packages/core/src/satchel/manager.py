@@ -182,8 +182,8 @@ class SessionManager:
     async def logout_everywhere(self, session: Session) -> int:
         """Log *session*'s user out here (`Session.logout`) and, where the backend keeps
         the index (memory, redis), from every other session too; returns how many stored
-        sessions of the user ended, this one included. A cookie backend cannot reach other browsers: only this session
-        ends, with a warning in the log."""
+        sessions of the user ended, this one included. A cookie backend cannot reach
+        other browsers: only this session ends, with a warning in the log."""
         user_id = session.user_id
         session.logout()
         if user_id is None:
