@@ -7,7 +7,7 @@ import httpx
 import jwt
 from asgi_tools import App
 
-from satchel import generate_key
+from satchel import ConfigurationError, generate_key
 
 os.environ["SESSION_SECRET_KEY"] = secret = generate_key()
 
@@ -41,11 +41,11 @@ async def main() -> None:
 
     try:  # asgi-sessions made any unknown session_type an unsigned, forgeable cookie
         App().middleware(SessionMiddleware.setup(session_type="JWT"))
-    except ValueError as error:
+    except ConfigurationError as error:
         message = str(error)
     else:
         raise SystemExit("an unknown session_type was accepted")
-    assert "unknown session_type 'JWT'" in message
+    assert message.startswith("session_type='JWT': must be 'signed', 'jwt', 'fernet'")
 
 
 asyncio.run(main())

@@ -2,11 +2,13 @@
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
 import os
 import time
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
@@ -15,6 +17,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from satchel import generate_key
+from satchel.errors import ConfigurationError
 
 os.environ["SESSION_SECRET_KEY"] = secret = generate_key()
 
@@ -38,6 +41,22 @@ def starlette_cookie(data: dict[str, object], secret: str) -> str:
 
 def browser(app: Starlette) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://app")
+
+
+async def start_up(app: Starlette) -> dict[str, Any]:
+    """What *app* answers a server's lifespan startup (uvicorn exits unless it is
+    ``lifespan.startup.complete``)."""
+    answers: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "lifespan.startup"}
+
+    async def send(message: dict[str, Any]) -> None:
+        answers.append(message)
+
+    with contextlib.suppress(ConfigurationError):  # raised after answering, as Starlette does
+        await app({"type": "lifespan", "state": {}}, receive, send)
+    return answers[0]
 
 
 async def main() -> None:
@@ -73,14 +92,17 @@ async def main() -> None:
         assert "Max-Age" not in cookie
         assert "Expires" not in cookie
 
-    weak = "a placeholder"  # Starlette signed with a secret of any length
-    try:
-        SessionMiddleware(app, secret_key=weak)
-    except ValueError as error:
-        message = str(error)
-    else:
-        raise SystemExit("a short secret was accepted")
-    assert "at least 32 bytes" in message
+    # A secret shorter than 32 bytes (Starlette signed with any) stops the app at
+    # start-up: its lifespan startup fails with the reason, so uvicorn exits, never serves.
+    weak = "a placeholder"
+    refused = Starlette(middleware=[Middleware(SessionMiddleware, secret_key=weak)])
+    assert await start_up(refused) == {
+        "type": "lifespan.startup.failed",
+        "message": "ConfigurationError: secret_key must be at least 32 bytes: "
+        "generate one with `satchel keygen`",
+    }
+    async with browser(refused) as client:  # served without a lifespan: a 500, never a session
+        assert (await client.get("/")).status_code == 500
 
 
 asyncio.run(main())

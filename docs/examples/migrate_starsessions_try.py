@@ -1,8 +1,10 @@
 """What changed for an app that used starsessions, checked against the migrated app."""
 
 import asyncio
+import contextlib
 import os
 from datetime import datetime, timezone
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
@@ -10,6 +12,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from satchel import generate_key
+from satchel.errors import ConfigurationError
 
 os.environ["SESSION_SECRET_KEY"] = generate_key()
 
@@ -25,6 +28,22 @@ from satchel_starlette import (
 
 def browser(app: Starlette) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://app")
+
+
+async def start_up(app: Starlette) -> dict[str, Any]:
+    """What *app* answers a server's lifespan startup (uvicorn exits unless it is
+    ``lifespan.startup.complete``)."""
+    answers: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "lifespan.startup"}
+
+    async def send(message: dict[str, Any]) -> None:
+        answers.append(message)
+
+    with contextlib.suppress(ConfigurationError):  # raised after answering, as Starlette does
+        await app({"type": "lifespan", "state": {}}, receive, send)
+    return answers[0]
 
 
 async def main() -> None:
@@ -72,14 +91,13 @@ async def main() -> None:
         cookie = (await client.get("/app/visit")).headers["set-cookie"]
         assert "Max-Age" not in cookie
         assert "Expires" not in cookie
-    weak = "TOP SECRET"  # starsessions' README secret
-    try:
-        SessionMiddleware(cookie_app, store=CookieStore(secret_key=weak))
-    except ValueError as error:
-        message = str(error)
-    else:
-        raise SystemExit("a short secret was accepted")
-    assert "at least 32 bytes" in message
+    # starsessions' README secret, 10 bytes: the app refuses to start (its lifespan
+    # startup fails with the reason, so uvicorn exits) instead of serving.
+    weak = CookieStore(secret_key="TOP SECRET")  # noqa: S106
+    refused = Starlette(middleware=[Middleware(SessionMiddleware, store=weak)])
+    answer = await start_up(refused)
+    assert answer["type"] == "lifespan.startup.failed"
+    assert "secret_key must be at least 32 bytes" in answer["message"]
 
     # SessionAutoloadMiddleware placed before SessionMiddleware says where it belongs.
     misplaced = Starlette(

@@ -6,7 +6,6 @@ from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel
 from starlette.middleware import Middleware
 
-from satchel import SessionSettings
 from satchel_starlette import SessionMiddleware
 from satchel_starlette.fastapi import SessionDep, SessionModel
 
@@ -19,9 +18,9 @@ class Cart(BaseModel):
 
 CartDep = Annotated[Cart, SessionModel(Cart)]  # the session's data, validated as a Cart
 
-# SESSION_* variables configure it; without SESSION_SECRET_KEY, a key is generated
-# with a warning (SessionSettings() would refuse to start instead).
-app = FastAPI(middleware=[Middleware(SessionMiddleware, SessionSettings.development())])
+# SESSION_* variables configure it, checked as the app starts (a bad one stops it);
+# development=True: without SESSION_SECRET_KEY, a key is generated, with a warning.
+app = FastAPI(middleware=[Middleware(SessionMiddleware, development=True)])
 
 
 @app.get("/cart")

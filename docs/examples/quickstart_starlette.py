@@ -6,7 +6,6 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from satchel import SessionSettings
 from satchel_starlette import SessionMiddleware, get_session
 
 
@@ -37,7 +36,7 @@ app = Starlette(
         Route("/login", login, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
     ],
-    # SESSION_* variables configure it; without SESSION_SECRET_KEY, a key is generated
-    # with a warning (SessionSettings() would refuse to start instead).
-    middleware=[Middleware(SessionMiddleware, SessionSettings.development())],
+    # SESSION_* variables configure it, checked as the app starts (a bad one stops it);
+    # development=True: without SESSION_SECRET_KEY, a key is generated, with a warning.
+    middleware=[Middleware(SessionMiddleware, development=True)],
 )

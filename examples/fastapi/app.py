@@ -13,8 +13,9 @@ store backend. With ``SESSION_BACKEND=redis`` the sessions live in Redis at
 SESSION_REDIS_URL, or redis://127.0.0.1:6379/0 when that is unset; the connection
 closes with the app. Other settings come from ``SESSION_*`` variables (signed
 cookies by default); without SESSION_SECRET_KEY a key is generated with a warning,
-and sessions end when the process restarts. The pages live in
-examples/common/shop.py; this file only routes.
+and sessions end when the process restarts. A bad setting (a short secret, a
+misspelled variable) stops the app at start-up with one line saying why. The pages
+live in examples/common/shop.py; this file only routes.
 """
 
 from __future__ import annotations
@@ -27,14 +28,14 @@ from typing import Annotated
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "common"))  # shop.py, the pages
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from shop import PRODUCTS, Cart, CartLine, Reply, Shop, parse_form, run
 from starlette.middleware import Middleware
 from starlette.types import Receive, Scope, Send
 
 from satchel import Session, SessionSettings, SessionTooLarge
-from satchel_starlette import SessionMiddleware, get_session_manager
+from satchel_starlette import SessionMiddleware, StarletteOptions, get_session_manager
 from satchel_starlette.fastapi import SessionDep, SessionModel
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -58,42 +59,53 @@ class Page(HTMLResponse):
             await HTMLResponse(refused.html, refused.status)(scope, receive, send)
 
 
-def settings_from_environment() -> SessionSettings:
-    """``SESSION_*`` settings, Redis on its default URL when chosen without one."""
+def redis_default() -> StarletteOptions:
+    """Redis on its default URL when ``SESSION_BACKEND=redis`` names none."""
     chosen = os.environ.get("SESSION_BACKEND", "").lower()
     if chosen == "redis" and not os.environ.get("SESSION_REDIS_URL"):
-        return SessionSettings.development(redis_url=DEFAULT_REDIS_URL)
-    return SessionSettings.development()
+        return {"redis_url": DEFAULT_REDIS_URL}
+    return {}
 
 
-def create_app(settings: SessionSettings) -> FastAPI:
-    """The example app, its sessions configured by *settings*."""
-    shop = Shop("FastAPI", settings)
+def shop_of(request: Request) -> Shop:
+    """The pages, for the settings the middleware was configured with."""
+    return Shop("FastAPI", get_session_manager(request).settings)
+
+
+ShopDep = Annotated[Shop, Depends(shop_of)]
+
+
+def create_app(settings: SessionSettings | None = None) -> FastAPI:
+    """The example app, its sessions configured by *settings*, else by ``SESSION_*``
+    variables, which the middleware reads (and checks) as the app starts."""
+    # development=True: without SESSION_SECRET_KEY, a generated key (and a warning)
+    defaults: StarletteOptions = redis_default() if settings is None else {}
+    sessions = Middleware(SessionMiddleware, settings, development=True, **defaults)
 
     async def not_found(request: Request, exc: Exception) -> Response:
-        return HTMLResponse(shop.not_found().html, status_code=404)
+        return HTMLResponse(shop_of(request).not_found().html, status_code=404)
 
     app = FastAPI(
         title="satchel FastAPI example",
-        middleware=[Middleware(SessionMiddleware, settings)],
+        middleware=[sessions],
         exception_handlers={404: not_found},
     )
 
     @app.get("/", response_class=HTMLResponse)
-    async def home(session: SessionDep) -> Response:
+    async def home(shop: ShopDep, session: SessionDep) -> Response:
         return Page(shop, session, shop.home(session))
 
     @app.post("/login", response_class=HTMLResponse)
-    async def login(request: Request, session: SessionDep) -> Response:
+    async def login(request: Request, shop: ShopDep, session: SessionDep) -> Response:
         form = parse_form(await request.body())
         return Page(shop, session, shop.login(session, form))
 
     @app.post("/logout", response_class=HTMLResponse)
-    async def logout(session: SessionDep) -> Response:
+    async def logout(shop: ShopDep, session: SessionDep) -> Response:
         return Page(shop, session, shop.logout(session))
 
     @app.post("/logout-everywhere", response_class=HTMLResponse)
-    async def logout_everywhere(request: Request, session: SessionDep) -> Response:
+    async def logout_everywhere(request: Request, shop: ShopDep, session: SessionDep) -> Response:
         """End every session of the logged-in user where the backend keeps an index of
         them (memory, redis); a cookie backend can end only this one."""
         manager = get_session_manager(request)
@@ -102,15 +114,15 @@ def create_app(settings: SessionSettings) -> FastAPI:
         return Page(shop, session, shop.logout(session))
 
     @app.get("/bye", response_class=HTMLResponse)
-    async def bye() -> Response:
+    async def bye(shop: ShopDep) -> Response:
         return HTMLResponse(shop.bye().html)
 
     @app.get("/cart", response_class=HTMLResponse)
-    async def cart(request: Request, session: SessionDep) -> Response:
+    async def cart(request: Request, shop: ShopDep, session: SessionDep) -> Response:
         return Page(shop, session, shop.cart(session, request.headers.get("cookie")))
 
     @app.post("/cart", response_class=HTMLResponse)
-    async def add_to_cart(request: Request, session: SessionDep) -> Response:
+    async def add_to_cart(request: Request, shop: ShopDep, session: SessionDep) -> Response:
         form = parse_form(await request.body())
         return Page(shop, session, shop.add_to_cart(session, form))
 
@@ -129,13 +141,13 @@ def create_app(settings: SessionSettings) -> FastAPI:
         return cart
 
     @app.get("/session", response_class=HTMLResponse)
-    async def metadata(request: Request, session: SessionDep) -> Response:
+    async def metadata(request: Request, shop: ShopDep, session: SessionDep) -> Response:
         return Page(shop, session, shop.metadata(session, request.headers.get("cookie")))
 
     return app
 
 
-app = create_app(settings_from_environment())
+app = create_app()
 
 if __name__ == "__main__":
     run(app, "satchel-starlette FastAPI example")

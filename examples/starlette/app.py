@@ -8,8 +8,9 @@ the shop's pages: ``GET /api/cart`` gives the cart as its typed model in JSON, a
 ``POST /logout-everywhere`` ends every session of the logged-in user, which the
 store backends can do (``SESSION_BACKEND=memory`` or ``redis``). Settings come from
 ``SESSION_*`` variables (signed cookies by default); without SESSION_SECRET_KEY a
-key is generated with a warning, and sessions end when the process restarts. The
-pages live in examples/common/shop.py; this file only routes.
+key is generated with a warning, and sessions end when the process restarts. A bad
+setting (a short secret, a misspelled variable) stops the app at start-up with one
+line saying why. The pages live in examples/common/shop.py; this file only routes.
 """
 
 from __future__ import annotations
@@ -48,49 +49,56 @@ class Page(HTMLResponse):
             await HTMLResponse(refused.html, refused.status)(scope, receive, send)
 
 
-def create_app(settings: SessionSettings) -> Starlette:
-    """The example app, its sessions configured by *settings*."""
-    shop = Shop("Starlette", settings)
+def create_app(settings: SessionSettings | None = None) -> Starlette:
+    """The example app, its sessions configured by *settings*, else by ``SESSION_*``
+    variables, which the middleware reads (and checks) as the app starts."""
 
-    def page(request: Request, reply: Reply) -> Page:
-        return Page(shop, get_session(request), reply)
+    def visit(request: Request) -> tuple[Shop, Session]:
+        """The pages (for the middleware's settings) and the session of *request*."""
+        return Shop("Starlette", get_session_manager(request).settings), get_session(request)
 
     async def home(request: Request) -> Response:
-        return page(request, shop.home(get_session(request)))
+        shop, session = visit(request)
+        return Page(shop, session, shop.home(session))
 
     async def login(request: Request) -> Response:
-        form = parse_form(await request.body())
-        return page(request, shop.login(get_session(request), form))
+        shop, session = visit(request)
+        return Page(shop, session, shop.login(session, parse_form(await request.body())))
 
     async def logout(request: Request) -> Response:
-        return page(request, shop.logout(get_session(request)))
+        shop, session = visit(request)
+        return Page(shop, session, shop.logout(session))
 
     async def logout_everywhere(request: Request) -> Response:
         """End every session of the logged-in user where the backend keeps an index of
         them (memory, redis); a cookie backend can end only this one."""
-        session, manager = get_session(request), get_session_manager(request)
+        (shop, session), manager = visit(request), get_session_manager(request)
         if manager.can_revoke and session.user_id is not None:
             await manager.revoke_user(session.user_id)
-        return page(request, shop.logout(session))
+        return Page(shop, session, shop.logout(session))
 
     async def bye(request: Request) -> Response:
-        return page(request, shop.bye())
+        shop, session = visit(request)
+        return Page(shop, session, shop.bye())
 
     async def cart(request: Request) -> Response:
-        return page(request, shop.cart(get_session(request), request.headers.get("cookie")))
+        shop, session = visit(request)
+        return Page(shop, session, shop.cart(session, request.headers.get("cookie")))
 
     async def add_to_cart(request: Request) -> Response:
-        form = parse_form(await request.body())
-        return page(request, shop.add_to_cart(get_session(request), form))
+        shop, session = visit(request)
+        return Page(shop, session, shop.add_to_cart(session, parse_form(await request.body())))
 
     async def cart_api(request: Request) -> Response:
         """The cart as its typed model, validated (data that does not fit ends the session)."""
         return JSONResponse(get_session(request).as_model(Cart).model_dump(mode="json"))
 
     async def metadata(request: Request) -> Response:
-        return page(request, shop.metadata(get_session(request), request.headers.get("cookie")))
+        shop, session = visit(request)
+        return Page(shop, session, shop.metadata(session, request.headers.get("cookie")))
 
     async def not_found(request: Request, exc: Exception) -> Response:
+        shop, _ = visit(request)
         return HTMLResponse(shop.not_found().html, status_code=404)
 
     routes = [
@@ -106,12 +114,13 @@ def create_app(settings: SessionSettings) -> Starlette:
     ]
     return Starlette(
         routes=routes,
-        middleware=[Middleware(SessionMiddleware, settings)],
+        # development=True: without SESSION_SECRET_KEY, a generated key (and a warning)
+        middleware=[Middleware(SessionMiddleware, settings, development=True)],
         exception_handlers={404: not_found},
     )
 
 
-app = create_app(SessionSettings.development())
+app = create_app()
 
 if __name__ == "__main__":
     run(app, "satchel-starlette example")

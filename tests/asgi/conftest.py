@@ -87,6 +87,12 @@ class Store:
     async def delete(self, record: Record) -> None:
         """Nothing to forget here."""
 
+    async def revoke_user(self, user_id: object) -> int:
+        """Nothing to revoke; `BackendUnavailable` while down."""
+        if self.down:
+            raise BackendUnavailable("down")
+        return 0
+
     async def aclose(self) -> None:
         """Count the close."""
         self.closed += 1

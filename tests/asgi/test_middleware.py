@@ -10,7 +10,7 @@ import pytest
 from asgi.conftest import Exchange, Store, client, counter, http_scope
 from support import SECRET, FrozenClock, make_settings
 
-from satchel import SessionManager
+from satchel import BackendUnavailable, SessionManager
 from satchel.answers import UNAVAILABLE, Answer
 from satchel_asgi import Receive, Scope, Send, SessionMiddleware
 
@@ -246,3 +246,23 @@ async def test_a_given_manager_is_used_as_is_with_its_clock(clock: FrozenClock) 
         assert (await http.get("/")).text == "2"
         clock.advance(100)
         assert (await http.get("/")).text == "1"
+
+
+async def test_a_store_outage_the_app_raises_gets_cores_answer_before_a_response() -> None:
+    store = Store()
+    manager = SessionManager(make_settings(), backend=store)
+
+    async def revoking(scope: Scope, receive: Receive, send: Send) -> None:
+        await manager.revoke_user("alice")  # the store answers nothing
+
+    async def revoking_late(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await manager.revoke_user("alice")
+
+    store.down = True
+    async with client(SessionMiddleware(revoking, manager=manager)) as http:
+        response = await http.get("/")
+    assert (response.status_code, response.content) == (503, UNAVAILABLE.body)
+    with pytest.raises(BackendUnavailable):  # a response started: only the server can answer
+        async with client(SessionMiddleware(revoking_late, manager=manager)) as http:
+            await http.get("/")

@@ -2,10 +2,12 @@
 
 Adapters: every ``apps/<name>.py`` is one (``asgi_tools.py`` is ``asgi-tools``),
 with ``make_app(manager: SessionManager) -> ASGI app`` serving the route table in
-CONTRIBUTING.md. A file whose framework is not installed under this Python
-(Muffin on 3.10) shows up as skipped, with the missing module as the reason. A
-module may set ``ASYNC_LIBRARIES = ("asyncio",)`` if its framework cannot run
-under trio; by default every adapter runs under asyncio and trio.
+CONTRIBUTING.md, ``build(**options) -> SessionManager`` (what the adapter builds
+from options, as its users pass them) and ``ALIASES``, the adapter's alias table. A
+file whose framework is not installed under this Python (Muffin on 3.10) shows up as
+skipped, with the missing module as the reason. A module may set
+``ASYNC_LIBRARIES = ("asyncio",)`` if its framework cannot run under trio; by default
+every adapter runs under asyncio and trio.
 
 Backends: `BACKENDS` is the one list. A new backend is one more name there; if it
 needs a server or options beyond ``backend=<name>``, give them in
@@ -18,9 +20,9 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,10 @@ class Adapter:
     factory: Factory | None
     missing: str | None = None
     libraries: tuple[str, ...] = ("asyncio", "trio")
+    build: Callable[..., SessionManager] | None = None
+    """The manager the adapter builds from options, as its users pass them."""
+    aliases: Mapping[str, Any] = field(default_factory=dict)
+    """The adapter's alias table (its option names, each with satchel's)."""
 
     def marks(self) -> list[pytest.MarkDecorator]:
         """A skip mark when the adapter's framework is not installed."""
@@ -67,7 +73,11 @@ def _adapter(module_name: str) -> Adapter:
             raise  # a mistake in the test code, not an absent framework
         return Adapter(name, None, missing=missing)
     return Adapter(
-        name, module.make_app, libraries=getattr(module, "ASYNC_LIBRARIES", ("asyncio", "trio"))
+        name,
+        module.make_app,
+        libraries=getattr(module, "ASYNC_LIBRARIES", ("asyncio", "trio")),
+        build=module.build,
+        aliases=module.ALIASES,
     )
 
 

@@ -9,13 +9,14 @@ import pkgutil
 import pytest
 
 import satchel
+import satchel.asgi
 import satchel.backends
 
-PUBLIC = [(satchel, name) for name in satchel.__all__] + [
-    (satchel.backends, name) for name in satchel.backends.__all__
-]
+PUBLIC = [(satchel, name) for name in satchel.__all__]
+PUBLIC += [(satchel.backends, name) for name in satchel.backends.__all__]
+PUBLIC += [(satchel.asgi, name) for name in satchel.asgi.__all__]
 """Every public name: the application's API in `satchel`, a backend author's in
-`satchel.backends`."""
+`satchel.backends`, an ASGI adapter author's in `satchel.asgi`."""
 
 LAZY = {
     "AESGCMBackend": "aesgcm",

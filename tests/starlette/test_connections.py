@@ -1,5 +1,5 @@
 """Where Starlette meets the session: WebSockets, BaseHTTPMiddleware, the lifespan,
-and a store that is down (503, exception handlers, on_unavailable)."""
+and a store that is down (core's 503, exception handlers, unavailable=Answer)."""
 
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from support import SECRET, make_settings
 
 from satchel import BackendUnavailable, SessionManager
+from satchel.answers import UNAVAILABLE, Answer
 from satchel_starlette import (
     RedisStore,
     SessionMiddleware,
@@ -191,14 +191,19 @@ async def test_a_store_down_while_loading_before_the_app_gives_a_503(
 
 
 @pytest.mark.parametrize("path", ["/explicit", "/revoke"])
-async def test_a_store_down_inside_the_app_gives_a_503_by_default(
-    http: Client, dead_store: dict[str, Any], path: str
+async def test_a_store_down_inside_the_app_gives_cores_503_and_one_warning(
+    http: Client, dead_store: dict[str, Any], path: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with http(down(dead_store, autoload=False)) as client:
         client.cookies.set("session", dead_store["cookie"])
         response = await client.get(path)
-    assert response.status_code == 503
+    assert (response.status_code, response.content) == (UNAVAILABLE.status, UNAVAILABLE.body)
     assert response.headers["retry-after"] == "5"
+    assert response.headers["cache-control"] == "no-store"
+    warnings = [r for r in caplog.records if r.name == "satchel" and r.levelname == "WARNING"]
+    assert [r.getMessage().split(":")[0] for r in warnings] == [
+        "session store unavailable, request refused"
+    ]
 
 
 async def test_inside_the_app_starlettes_exception_handler_answers_first(
@@ -212,17 +217,27 @@ async def test_inside_the_app_starlettes_exception_handler_answers_first(
     assert response.json() == {"error": "sessions are down"}
 
 
-async def test_before_the_app_runs_only_on_unavailable_can_answer(
+TEAPOT = Answer(418, b"try later", 1013, retry_after=60)
+
+
+async def test_before_the_app_runs_only_the_unavailable_answer_can_answer(
     http: Client, dead_store: dict[str, Any]
 ) -> None:
-    async def teapot(scope: Scope, receive: Receive, send: Send) -> None:
-        await PlainTextResponse("try later", status_code=418)(scope, receive, send)
-
-    app = down(dead_store, on_unavailable=teapot)
+    app = down(dead_store, unavailable=TEAPOT)
     app.add_exception_handler(BackendUnavailable, unavailable_handler)  # never reached here
     async with http(app) as client:
         client.cookies.set("session", dead_store["cookie"])
         response = await client.get("/")
+    assert (response.status_code, response.text) == (418, "try later")
+    assert response.headers["retry-after"] == "60"
+
+
+async def test_inside_the_app_unhandled_the_unavailable_answer_goes_too(
+    http: Client, dead_store: dict[str, Any]
+) -> None:
+    async with http(down(dead_store, autoload=False, unavailable=TEAPOT)) as client:
+        client.cookies.set("session", dead_store["cookie"])
+        response = await client.get("/explicit")
     assert (response.status_code, response.text) == (418, "try later")
 
 

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
 from satchel import Session, SessionMetadata, SessionSettings
+from satchel.answers import Answer
 from satchel_starlette import (
     CookieStore,
     SessionAutoloadMiddleware,
@@ -36,6 +37,9 @@ starlette_app = Starlette(
 )
 starsessions_style = Middleware(
     SessionMiddleware, store=CookieStore(secret_key="x" * 32), lifetime=timedelta(days=1)
+)
+from_environment = Middleware(
+    SessionMiddleware, development=True, unavailable=Answer(503, b"later", 1013, retry_after=30)
 )
 api = FastAPI(
     middleware=[Middleware(SessionMiddleware, SessionSettings(secret_key="x" * 32), autoload=False)]

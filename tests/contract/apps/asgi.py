@@ -8,6 +8,7 @@ from typing import Any
 
 from support import Cart
 
+import satchel_asgi
 from satchel import Session, SessionManager
 from satchel_asgi import ASGIApp, Receive, Scope, Send, SessionMiddleware
 
@@ -131,6 +132,14 @@ async def routes(scope: Scope, receive: Receive, send: Send) -> None:
         await _respond(send, 404, {"error": "not found"})
         return
     await _respond(send, 200, handler(scope["session"], await _body(receive)))
+
+
+ALIASES = satchel_asgi.ALIASES
+
+
+def build(**options: Any) -> SessionManager:
+    """The manager satchel-asgi builds from *options*, as a user passes them."""
+    return SessionMiddleware(routes, **options).manager
 
 
 def make_app(manager: SessionManager) -> ASGIApp:

@@ -8,8 +8,20 @@ from typing import Any
 from asgi_tools import App, Request
 from contract.apps.asgi import ROUTES
 
+import satchel_asgi
 from satchel import SessionManager
 from satchel_asgi import SessionMiddleware
+
+ALIASES = satchel_asgi.ALIASES
+
+
+def build(**options: Any) -> SessionManager:
+    """The manager of the middleware asgi-tools builds from ``setup(**options)``."""
+    app = App()
+    app.middleware(SessionMiddleware.setup(**options))
+    middleware = app.lifespan.app  # where asgi-tools binds an ASGI middleware
+    assert isinstance(middleware, SessionMiddleware)
+    return middleware.manager
 
 
 def make_app(manager: SessionManager) -> App:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from contract.apps.starlette import built_manager
 from fastapi import Body, FastAPI
 from pydantic import BaseModel
 from starlette.middleware import Middleware
 from support import Cart
 
+import satchel_starlette
 from satchel import SessionManager
 from satchel_starlette import SessionMiddleware
 from satchel_starlette.fastapi import SessionDep, SessionModel
@@ -33,6 +35,14 @@ class Login(BaseModel):
 
 class Item(BaseModel):
     item: int
+
+
+ALIASES = satchel_starlette.ALIASES
+
+
+def build(**options: Any) -> SessionManager:
+    """The manager satchel-starlette builds from *options* in a FastAPI app."""
+    return built_manager(FastAPI(middleware=[Middleware(SessionMiddleware, **options)]))
 
 
 def make_app(manager: SessionManager) -> FastAPI:

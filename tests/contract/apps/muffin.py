@@ -7,8 +7,16 @@ from typing import Any
 import muffin
 from support import Cart
 
+import satchel_muffin
 from satchel import SessionManager
 from satchel_muffin import Plugin
+
+ALIASES = satchel_muffin.ALIASES
+
+
+def build(**options: Any) -> SessionManager:
+    """The manager satchel-muffin's plugin builds from *options* on a Muffin app."""
+    return Plugin(muffin.Application(), **options).manager
 
 
 def make_app(manager: SessionManager) -> muffin.Application:

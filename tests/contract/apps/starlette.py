@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+import satchel_starlette
 from satchel import SessionManager
 from satchel_starlette import SessionMiddleware, get_session
 
@@ -25,6 +26,25 @@ def _endpoint(handler: Handler) -> Any:
 
 async def untouched(request: Request) -> JSONResponse:
     return JSONResponse({"ok": True})
+
+
+ALIASES = satchel_starlette.ALIASES
+
+
+def built_manager(app: Starlette) -> SessionManager:
+    """The manager of the satchel middleware Starlette builds for *app* (as on its first
+    request), raising the ConfigurationError the middleware refuses to start with."""
+    layer: Any = app.build_middleware_stack()
+    while not isinstance(layer, SessionMiddleware):
+        layer = layer.app
+    if layer.error is not None:
+        raise layer.error
+    return layer.manager
+
+
+def build(**options: Any) -> SessionManager:
+    """The manager satchel-starlette builds from *options* in a Starlette app."""
+    return built_manager(Starlette(middleware=[Middleware(SessionMiddleware, **options)]))
 
 
 def make_app(manager: SessionManager) -> Starlette:

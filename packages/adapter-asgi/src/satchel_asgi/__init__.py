@@ -10,7 +10,6 @@ from satchel_asgi.middleware import (
     Send,
     SessionMiddleware,
     SessionType,
-    send_answer,
 )
 
 __version__ = "0.1.0"
@@ -25,5 +24,4 @@ __all__ = [
     "Send",
     "SessionMiddleware",
     "SessionType",
-    "send_answer",
 ]

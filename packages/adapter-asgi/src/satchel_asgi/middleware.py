@@ -8,11 +8,13 @@ option names as aliases; the answers when a session cannot be served are core's.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec, TypeVar
 
 from satchel import BackendUnavailable, SessionManager, SessionOptions, SessionSettings
 from satchel.answers import UNAVAILABLE, Answer, log_unavailable
+from satchel.asgi import guard, send_answer
 from satchel.config import configure
 from satchel.settings import SameSite
 
@@ -51,17 +53,6 @@ _STARTS = {"http": "http.response.start", "websocket": "websocket.accept"}
 """The message that starts each kind of response: where the session is committed."""
 
 
-async def send_answer(answer: Answer, scope: Scope, send: Send) -> None:
-    """Send core's *answer* in place of the application's response."""
-    if scope["type"] == "websocket":
-        await send({"type": "websocket.close", "code": answer.close_code})
-        return
-    await send(
-        {"type": "http.response.start", "status": answer.status, "headers": answer.raw_headers}
-    )
-    await send({"type": "http.response.body", "body": answer.body})
-
-
 async def _dropped() -> None:
     """What sending a message of a response that was replaced does: nothing."""
 
@@ -72,9 +63,10 @@ class SessionMiddleware:
 
     Options are `satchel.configure`'s: a `SessionSettings`, keyword options (satchel's
     or asgi-sessions'), or ``manager=``; else ``SESSION_*`` variables. A store that is
-    down gets *unavailable* if no response has started. A change made before the
-    response starts is saved even if the app raises afterwards; nothing is committed
-    if it raises before. Lifespan shutdown closes the store.
+    down (in the middleware or the app) gets *unavailable* if no response has started.
+    A change made before the response starts is saved even if the app raises
+    afterwards; nothing is committed if it raises before. Lifespan shutdown closes the
+    store.
     """
 
     def __init__(
@@ -91,6 +83,9 @@ class SessionMiddleware:
         self.manager = configure(options, aliases=ALIASES, settings=settings, manager=manager)
         self.open_session = self.manager.load_nowait
         """Makes a request's session, or gives None to await ``manager.load``."""
+        stored = self.open_session(()) is None  # the app may find the store down too
+        self.run: ASGIApp = functools.partial(guard, app, unavailable) if stored else app
+        """The application, guarded against a store outage it raises where there is a store."""
 
     @classmethod
     def setup(
@@ -141,7 +136,7 @@ class SessionMiddleware:
                 return commit()
             return _dropped() if refused else send(message)
 
-        await self.app(scope, receive, send_wrapper)
+        await self.run(scope, receive, send_wrapper)
 
     def _closing(self, send: Send) -> Send:
         async def send_wrapper(message: Message) -> None:

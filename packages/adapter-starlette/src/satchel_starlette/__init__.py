@@ -1,16 +1,13 @@
-"""satchel-starlette: satchel sessions for Starlette and FastAPI.
-
-A drop-in for Starlette's ``SessionMiddleware`` and for starsessions (their
-option, store and helper names), on the satchel engine. The FastAPI
-dependencies (`SessionDep`, `SessionModel`) live in `satchel_starlette.fastapi`
-and are importable from here too; FastAPI is imported only when they are used.
-"""
+"""satchel-starlette: satchel sessions for Starlette and FastAPI, a drop-in for
+Starlette's ``SessionMiddleware`` and starsessions. The FastAPI dependencies live in
+`satchel_starlette.fastapi`; imported from here, FastAPI is imported on first use."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from satchel import SessionNotLoaded
+from satchel.settings import SameSite
 from satchel_starlette.helpers import (
     get_session,
     get_session_id,
@@ -22,7 +19,7 @@ from satchel_starlette.helpers import (
     regenerate_session_id,
 )
 from satchel_starlette.middleware import SessionAutoloadMiddleware, SessionMiddleware
-from satchel_starlette.options import SameSite, StarletteOptions
+from satchel_starlette.options import ALIASES, StarletteOptions
 from satchel_starlette.stores import (
     CookieStore,
     ImproperlyConfigured,
@@ -38,6 +35,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "ALIASES",
     "CookieStore",
     "ImproperlyConfigured",
     "InMemoryStore",
@@ -62,12 +60,10 @@ __all__ = [
     "session_dependency",
 ]
 
-_FASTAPI = frozenset({"SessionDep", "SessionModel", "session_dependency"})
-
 
 def __getattr__(name: str) -> Any:
     """The FastAPI dependencies, imported (with FastAPI) on first use."""
-    if name in _FASTAPI:
+    if name in ("SessionDep", "SessionModel", "session_dependency"):
         from satchel_starlette import fastapi
 
         return getattr(fastapi, name)

@@ -1,10 +1,7 @@
 """FastAPI dependencies: the session, and its data as a validated pydantic model.
 
-Needs FastAPI (``pip install 'satchel-starlette[fastapi]'``); plain Starlette
-applications never import this module. Add `SessionMiddleware` to the app as
-for Starlette, then declare what an endpoint needs::
+Needs FastAPI (``pip install 'satchel-starlette[fastapi]'``)::
 
-    @app.post("/cart")
     async def add(item: int, session: SessionDep, cart: Annotated[Cart, SessionModel(Cart)]):
         cart.items.append(item)  # written back to the session when the endpoint returns
 """
@@ -26,8 +23,7 @@ M = TypeVar("M", bound=BaseModel)
 
 
 async def session_dependency(connection: HTTPConnection) -> Session:
-    """Same as `get_session`, but loads the session first (with ``autoload=False``);
-    the dependency behind `SessionDep`, for HTTP and WebSocket endpoints."""
+    """Same as `get_session`, but loaded (with ``autoload=False`` too): `SessionDep`'s."""
     session = get_session(connection)
     await session.load()
     return session
@@ -52,11 +48,7 @@ def _model_dependency(model: type[M]) -> Callable[..., AsyncIterator[M]]:
 
 
 def SessionModel(model: type[BaseModel]) -> Any:  # named like FastAPI's Depends
-    """A dependency giving the session's data validated as *model*, for
-    ``Annotated[Cart, SessionModel(Cart)]``; changes to it are written back into
-    the session when the endpoint returns (not when it raises).
-
-    Data that does not fit *model* ends the session and gives a model built from
-    nothing, as `satchel.Session.as_model` does: give every field a default.
-    """
+    """The session's data validated as *model* (``Annotated[Cart, SessionModel(Cart)]``),
+    written back when the endpoint returns (not when it raises). Data that does not fit
+    ends the session, as `satchel.Session.as_model` does: give every field a default."""
     return Depends(_model_dependency(model), scope="function")

@@ -1,9 +1,5 @@
-"""Functions of a request or WebSocket, mirroring the engine's API (and starsessions').
-
-Each is the `satchel.Session` (or `SessionManager`) method of the same purpose,
-applied to the session of the connection it is given, so that code written for
-starsessions' helpers keeps working.
-"""
+"""starsessions' functions of a request or WebSocket, each the `satchel.Session` (or
+`SessionManager`) API of the same purpose applied to the connection's session."""
 
 from __future__ import annotations
 
@@ -15,8 +11,7 @@ from satchel_starlette.stores import ImproperlyConfigured
 
 
 def get_session(connection: HTTPConnection) -> Session:
-    """The `satchel.Session` of *connection*: ``request.session``, typed as what it is
-    (Starlette types ``request.session`` as a plain dict)."""
+    """``request.session``, typed as the `satchel.Session` it is (Starlette says dict)."""
     session = connection.scope.get("session")
     if not isinstance(session, Session):
         raise ImproperlyConfigured(
@@ -27,48 +22,41 @@ def get_session(connection: HTTPConnection) -> Session:
 
 
 def get_session_manager(connection: HTTPConnection) -> SessionManager:
-    """The `SessionManager` of the middleware that serves *connection* (starsessions'
-    ``get_session_handler``): for ``revoke_user``, ``can_revoke``, ``settings``."""
+    """The `SessionManager` serving *connection* (starsessions' ``get_session_handler``):
+    for ``revoke_user``, ``can_revoke``, ``settings``."""
     get_session(connection)  # the same clear error when the middleware is missing
     manager: SessionManager = connection.scope[MANAGER_KEY]
     return manager
 
 
 async def load_session(connection: HTTPConnection) -> None:
-    """Same as `satchel.Session.load`, but uses the session of *connection*: with
-    ``autoload=False``, call it before touching the session."""
+    """Same as `satchel.Session.load` (call it first with ``autoload=False``)."""
     await get_session(connection).load()
 
 
 def is_loaded(connection: HTTPConnection) -> bool:
-    """Same as `satchel.Session.is_loaded`, but uses the session of *connection*."""
+    """Same as `satchel.Session.is_loaded`."""
     return get_session(connection).is_loaded
 
 
 def regenerate_session_id(connection: HTTPConnection) -> None:
-    """Same as `satchel.Session.regenerate`, but uses the session of *connection*.
-
-    The new id is made when the response commits the session (starsessions
-    returns it at once); `get_session_id` gives it on the next request.
-    """
+    """Same as `satchel.Session.regenerate`: the new id is made when the response
+    commits the session (starsessions returns it at once)."""
     get_session(connection).regenerate()
 
 
 def get_session_id(connection: HTTPConnection) -> str | None:
-    """Same as `satchel.Session.id`, but uses the session of *connection*: the store
-    backends' id, None for cookie backends and for a session not yet stored."""
+    """Same as `satchel.Session.id`: a store backend's id, else None."""
     return get_session(connection).id
 
 
 def get_session_metadata(connection: HTTPConnection) -> SessionMetadata:
-    """Same as `satchel.Session.metadata`, but uses the session of *connection*:
-    when it was created, last written and will expire."""
+    """Same as `satchel.Session.metadata`: when it was created, last seen, will expire."""
     return get_session(connection).metadata
 
 
 def get_session_remaining_seconds(connection: HTTPConnection) -> int:
-    """Whole seconds until the session of *connection* expires on the server, 0 once
-    it has (starsessions' helper, right for rolling and idle-timeout sessions too)."""
-    session = get_session(connection)
-    expires = int(session.metadata.expires.timestamp())
+    """Whole seconds until the server ends the session, 0 once it has (right for
+    rolling and idle-timeout sessions too, unlike starsessions')."""
+    expires = int(get_session_metadata(connection).expires.timestamp())
     return max(expires - get_session_manager(connection).now(), 0)

@@ -1,41 +1,37 @@
-"""starsessions' store and serializer names, standing for satchel's backends.
-
-A store here keeps no session itself. It says which satchel backend to use and
-with what (`options`), and `SessionMiddleware(store=...)` turns that into
-`SessionSettings`; only a Redis client of your own, which settings cannot hold,
-becomes a backend object (`backend`). Every session rule stays in the engine.
-"""
+"""starsessions' stores and serializer: each store names a satchel backend and its
+options, which the middleware adds to its own (a Redis client of yours: a backend)."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 from starlette.datastructures import Secret
 
-import satchel
+from satchel.errors import ConfigurationError
+from satchel_starlette.options import ALIASES
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
+    import satchel
     from satchel import Backend, SessionSettings
 
 
-class ImproperlyConfigured(satchel.SatchelError, RuntimeError):
-    """The sessions are set up wrongly (a store without a server, middleware in the
-    wrong order): raised when the application starts or on its first request."""
+class ImproperlyConfigured(ConfigurationError, RuntimeError):
+    """Sessions set up wrongly (a store without a server, middleware in the wrong
+    order): starsessions' name for a `satchel.errors.ConfigurationError`."""
 
 
 class Store(ABC):
-    """Where sessions live, described as starsessions describes it; pass one to
-    ``SessionMiddleware(store=...)``."""
+    """Where sessions live, as starsessions describes it: ``SessionMiddleware(store=...)``."""
 
     gc_ttl: int | None
-    """With a browser-session cookie (``lifetime=0``), how many seconds the server
-    keeps a session (satchel's `max_age`); None leaves `max_age` as configured."""
+    """With a browser-session cookie (``lifetime=0``), the server's `max_age`."""
 
     @abstractmethod
     def options(self) -> dict[str, Any]:
@@ -48,40 +44,38 @@ class Store(ABC):
         return None
 
     def apply(self, options: Mapping[str, Any]) -> dict[str, Any]:
-        """The middleware's *options* with this store's added (a setting given both
-        ways is an error) and `gc_ttl` applied to a browser-session cookie."""
+        """*options* with this store's (a setting given both ways is an error), and
+        `gc_ttl` as the server's bound of a browser-session cookie."""
         own = self.options()
-        clash = sorted(own.keys() & options.keys())
+        clash = ", ".join(sorted(own.keys() & {ALIASES.get(name, name) for name in options}))
         if clash:
-            raise ValueError(f"{', '.join(clash)}: set by the store and by an option; give it once")
+            raise ConfigurationError(f"{clash}: set by the store and by an option; give it once")
         merged = {**options, **own}
-        if self.gc_ttl is not None and merged.get("persistent") is False:
-            merged.setdefault("max_age", self.gc_ttl)
+        if self.gc_ttl is not None and merged.get("persistent") is not True:
+            for name in ("lifetime", "max_age"):
+                if merged.get(name, 1) in (0, None, timedelta(0)):
+                    merged |= {name: self.gc_ttl, "persistent": False}
         return merged
-
-
-def _reveal(secret: str | Secret | SecretStr) -> str:
-    return secret.get_secret_value() if isinstance(secret, SecretStr) else str(secret)
 
 
 @dataclass(frozen=True)
 class CookieStore(Store):
-    """Sessions in the cookie itself, signed with HMAC-SHA256: satchel's ``signed``
-    backend (starsessions' CookieStore). The secret must be at least 32 bytes."""
+    """Sessions in the cookie, signed with HMAC-SHA256: satchel's ``signed`` backend
+    (starsessions' CookieStore). The secret must be at least 32 bytes."""
 
     secret_key: str | Secret | SecretStr = field(repr=False)
     gc_ttl: int | None = None
 
     def options(self) -> dict[str, Any]:
         """``backend="signed"`` with this store's secret."""
-        return {"backend": "signed", "secret_key": _reveal(self.secret_key)}
+        return {"backend": "signed", "secret_key": self.secret_key}
 
 
 @dataclass(frozen=True)
 class InMemoryStore(Store):
-    """Sessions in this process: satchel's ``memory`` backend, bounded by
-    `max_entries` (starsessions' InMemoryStore). Its ids are signed, so it needs a
-    secret: ``secret_key=`` here or on the middleware, or ``SESSION_SECRET_KEY``."""
+    """Sessions in this process: satchel's ``memory`` backend, bounded by `max_entries`
+    (starsessions' InMemoryStore). Its ids are signed, so it needs a secret: here, on
+    the middleware, or ``SESSION_SECRET_KEY``."""
 
     secret_key: str | Secret | SecretStr | None = field(default=None, repr=False)
     gc_ttl: int | None = None
@@ -89,12 +83,8 @@ class InMemoryStore(Store):
 
     def options(self) -> dict[str, Any]:
         """``backend="memory"``, with the secret and bound if given."""
-        options: dict[str, Any] = {"backend": "memory"}
-        if self.secret_key is not None:
-            options["secret_key"] = _reveal(self.secret_key)
-        if self.max_entries is not None:
-            options["store_max_entries"] = self.max_entries
-        return options
+        given = {"secret_key": self.secret_key, "store_max_entries": self.max_entries}
+        return {"backend": "memory", **{k: v for k, v in given.items() if v is not None}}
 
 
 @dataclass(frozen=True)
@@ -119,32 +109,22 @@ class RedisStore(Store):
 
     def options(self) -> dict[str, Any]:
         """``backend="redis"`` with the URL; the prefix if given."""
-        options: dict[str, Any] = {} if self.url is None else {"backend": "redis"}
-        if self.url is not None:
-            options["redis_url"] = self.url
-        if self.prefix is not None:
-            options["store_prefix"] = self.prefix
-        return options
+        options = {} if self.url is None else {"backend": "redis", "redis_url": self.url}
+        return options if self.prefix is None else {**options, "store_prefix": self.prefix}
 
     def backend(
         self, settings: SessionSettings, serializer: satchel.Serializer | None
     ) -> Backend | None:
-        """satchel's RedisStore on your `connection` (it stays open at shutdown)."""
+        """satchel's RedisStore on your `connection` (which it leaves open)."""
         if self.connection is None:
             return None
-        return satchel.RedisStore(
-            satchel.Keyring.from_secrets(settings.secret_key, settings.secret_key_fallbacks),
-            satchel.Lifetime.from_settings(settings),
-            client=self.connection,
-            timeout=settings.store_timeout,
-            serializer=serializer,
-            **satchel.StoreBackend.options(settings),
-        )
+        from satchel.backends.redis import RedisStore
+
+        return RedisStore.from_settings(settings, serializer, client=self.connection)
 
 
 class Serializer(ABC):
-    """starsessions' serializer interface (`serialize`, `deserialize`); a subclass is
-    also a `satchel.Serializer`, so ``SessionMiddleware(serializer=...)`` takes it."""
+    """starsessions' serializer interface; a subclass is also a `satchel.Serializer`."""
 
     @abstractmethod
     def serialize(self, data: Any) -> bytes:

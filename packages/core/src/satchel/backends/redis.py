@@ -114,15 +114,22 @@ class RedisStore(StoreBackend):
 
     @classmethod
     def from_settings(
-        cls, settings: SessionSettings, serializer: Serializer | None = None
+        cls,
+        settings: SessionSettings,
+        serializer: Serializer | None = None,
+        *,
+        client: Redis | None = None,
     ) -> RedisStore:
-        """The store the settings describe (``redis_url`` is required)."""
-        if settings.redis_url is None:
+        """The store the settings describe, on ``redis_url``, or on *client* (a client of
+        yours, which `aclose` leaves open)."""
+        url = settings.redis_url
+        if url is None and client is None:
             raise ValueError("redis_url is required for the redis backend")
         return cls(
             Keyring.from_secrets(settings.secret_key, settings.secret_key_fallbacks),
             Lifetime.from_settings(settings),
-            url=settings.redis_url.get_secret_value(),
+            url=None if client is not None or url is None else url.get_secret_value(),
+            client=client,
             timeout=settings.store_timeout,
             serializer=serializer,
             **cls.options(settings),
