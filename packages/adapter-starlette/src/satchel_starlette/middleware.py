@@ -73,9 +73,11 @@ class SessionMiddleware(satchel_asgi.SessionMiddleware):
             elif isinstance(settings, str | Secret):
                 given["secret_key"] = _once(options.get("secret_key"), settings, "secret_key")
                 settings = None
-            backend: Backend | BackendFactory | None = store
+            backend: Backend | BackendFactory | None = None
             if isinstance(store, Store):
                 given, backend = store.apply(given), partial(store.backend, serializer=serializer)
+            else:
+                backend = store
             manager = configure(
                 given,
                 aliases=ALIASES,
