@@ -23,7 +23,7 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
 """An ASGI application."""
 
-__all__ = ["App", "Receive", "Scope", "Send", "guard", "refuse", "send_answer"]
+__all__ = ["guard", "refuse", "send_answer"]
 
 _STARTS = frozenset({"http.response.start", "websocket.accept"})
 
