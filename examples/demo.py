@@ -88,12 +88,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)
     configure(os.environ, args.backend)
+    sys.argv = sys.argv[:1]  # Robyn reads the command line when imported
     app: Any = load(args.framework).app
-    import uvicorn
-
     backend = os.environ.get("SESSION_BACKEND", "signed")
     print(f"satchel demo: the {args.framework} example with {backend} sessions", flush=True)
     print(f"satchel demo: open http://{args.host}:{args.port}/", flush=True)
+    if args.framework == "robyn":  # not ASGI: Robyn serves its app itself
+        app.start(host=args.host, port=args.port, _check_port=False)
+        return
+    import uvicorn
+
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
 
 

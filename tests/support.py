@@ -28,6 +28,32 @@ class Cart(BaseModel):
     owner: str | None = None
 
 
+class SharedClock:
+    """A `FrozenClock` whose time lives in memory shared with forked processes, so a
+    server the test forked (the contract's Robyn apps) sees every ``advance``."""
+
+    def __init__(self, now: float = START) -> None:
+        import multiprocessing
+
+        self._now = multiprocessing.get_context("fork").RawValue("d", now)
+
+    @property
+    def now(self) -> float:
+        """The clock's time."""
+        return float(self._now.value)
+
+    @now.setter
+    def now(self, value: float) -> None:
+        self._now.value = value
+
+    def __call__(self) -> float:
+        return float(self._now.value)
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward."""
+        self._now.value += seconds
+
+
 class FrozenClock:
     """A clock tests move by hand."""
 

@@ -15,9 +15,11 @@ documentation's), else into the run's temporary directory.
 from __future__ import annotations
 
 import ast
+import contextlib
 import importlib.util
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -102,13 +104,16 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
-        """Stop the server: SIGTERM, then SIGKILL after 10 s."""
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        """Stop the server and its process group: SIGTERM, then SIGKILL after 3 s (Robyn
+        ignores SIGTERM)."""
+        for sig, wait in ((signal.SIGTERM, 3), (signal.SIGKILL, 10)):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, sig)
+            try:
+                self.process.wait(timeout=wait)
+                return
+            except subprocess.TimeoutExpired:
+                continue
 
 
 @dataclass
@@ -138,6 +143,7 @@ class Servers:
                 env=env,
                 stdout=output,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         server = Server(example, port, process, log)
         deadline = time.monotonic() + START_TIMEOUT

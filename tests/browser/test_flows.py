@@ -194,12 +194,20 @@ def test_a_tampered_cookie_yields_a_fresh_session(
 
 
 def _journeys() -> list[Any]:
-    """From Muffin to every other example (Starlette and FastAPI join when installed)."""
+    """From Muffin to every other example, and between Robyn (not ASGI) and Starlette
+    both ways."""
     examples = {p.id: p for p in installed_examples()}
-    muffin = examples.pop("muffin")
+    pairs = [("muffin", name) for name in examples if name != "muffin"]
+    pairs += [("robyn", "starlette"), ("starlette", "robyn")]
     return [
-        pytest.param("muffin", p.values[0], id=f"muffin-to-{name}", marks=[*muffin.marks, *p.marks])
-        for name, p in examples.items()
+        pytest.param(
+            examples[a].values[0],
+            examples[b].values[0],
+            id=f"{a}-to-{b}",
+            marks=[*examples[a].marks, *examples[b].marks],
+        )
+        for a, b in pairs
+        if a in examples and b in examples
     ]
 
 

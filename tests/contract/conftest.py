@@ -20,15 +20,15 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from support import START, FrozenClock, make_settings
+from support import START, SharedClock, make_settings
 
 from satchel import MemoryStore, SessionManager
 
@@ -54,6 +54,9 @@ class Adapter:
     """The manager the adapter builds from options, as its users pass them."""
     aliases: Mapping[str, Any] = field(default_factory=dict)
     """The adapter's alias table (its option names, each with satchel's)."""
+    serve: Callable[[SessionManager], Any] | None = None
+    """For a framework that is not ASGI (Robyn): serves the app for a manager on a real
+    loopback server and returns it (``.transport()``, ``.stop()``)."""
 
     def marks(self) -> list[pytest.MarkDecorator]:
         """A skip mark when the adapter's framework is not installed."""
@@ -78,6 +81,7 @@ def _adapter(module_name: str) -> Adapter:
         libraries=getattr(module, "ASYNC_LIBRARIES", ("asyncio", "trio")),
         build=module.build,
         aliases=module.ALIASES,
+        serve=getattr(module, "serve_manager", None),
     )
 
 
@@ -87,6 +91,8 @@ ADAPTERS = [
     if not path.stem.startswith("_")
 ]
 FACTORIES: dict[str, Factory] = {a.name: a.factory for a in ADAPTERS if a.factory is not None}
+SERVERS = {a.name: a.serve for a in ADAPTERS if a.serve is not None}
+"""Adapters whose apps are not ASGI: each manager's app runs on a real loopback server."""
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -126,7 +132,7 @@ def backend_options(backend: str, request: pytest.FixtureRequest) -> dict[str, A
     return options
 
 
-CLOCK = FrozenClock()
+CLOCK = SharedClock()
 """The contract's one frozen clock: every manager runs on it; each test starts it at START."""
 _MANAGERS: dict[str, SessionManager] = {}
 _APPS: dict[tuple[str, int], Any] = {}
@@ -148,6 +154,7 @@ class Apps:
         self.options = options
         self.managers: list[SessionManager] = []
         self._closing: list[SessionManager] = []
+        self._servers: list[Any] = []
 
     def manager(self, **overrides: Any) -> SessionManager:
         """A manager with the backend's options plus *overrides*.
@@ -176,18 +183,45 @@ class Apps:
         """An HTTP client with its own cookie jar for *adapter*'s contract app."""
         manager = manager or self.manager(**overrides)
         app = _APPS.get((adapter, id(manager)))
+        serve = SERVERS.get(adapter)
         if app is None:
-            app = FACTORIES[adapter](manager)
+            app = FACTORIES[adapter](manager) if serve is None else serve(manager)
             if manager not in self._closing:
                 _APPS[adapter, id(manager)] = app
-        transport = httpx.ASGITransport(app=app)
+            elif serve is not None:
+                self._servers.append(app)
+        transport = httpx.ASGITransport(app=app) if serve is None else app.transport()
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client
 
     async def close(self) -> None:
         """Close the connections of the managers built for this test alone."""
+        for server in self._servers:
+            server.stop()
         for manager in self._closing:
             await manager.aclose()
+
+
+def skip_shared_memory(options: Mapping[str, Any], *adapters: str) -> None:
+    """Skip a test that needs one memory store shared by several apps when one of them
+    is served by another process (Robyn): a memory store lives in one process."""
+    if options["backend"] == "memory" and any(a in SERVERS for a in adapters):
+        pytest.skip("a memory store lives in one process; this app is served by another")
+
+
+@contextmanager
+def transport_to(adapter: str, manager: SessionManager) -> Iterator[httpx.AsyncBaseTransport]:
+    """A transport to a new contract app of *adapter* for *manager*: the ASGI app in
+    process, or (a framework that is not ASGI) a real loopback server, stopped after."""
+    serve = SERVERS.get(adapter)
+    if serve is None:
+        yield httpx.ASGITransport(app=FACTORIES[adapter](manager))
+        return
+    server = serve(manager)
+    try:
+        yield server.transport()
+    finally:
+        server.stop()
 
 
 def _share_memory(manager: SessionManager) -> None:

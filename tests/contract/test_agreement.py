@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from contract.conftest import ADAPTERS, FACTORIES, Adapter, Apps
+from contract.conftest import ADAPTERS, FACTORIES, Adapter, Apps, transport_to
 from support import SECRET, _free_port
 
 from satchel import SessionManager, SessionSettings
@@ -119,10 +119,12 @@ async def test_a_store_that_is_down_gets_cores_answer_in_every_adapter(adapter: 
         **BASE, backend="redis", redis_url=f"redis://127.0.0.1:{_free_port()}/0", store_timeout=1
     )
     manager = SessionManager(settings)
-    transport = httpx.ASGITransport(app=FACTORIES[adapter](manager))
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as http:
-            response = await http.post("/set", json={"a": 1})  # the write finds no server
+        with transport_to(adapter, manager) as transport:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="https://testserver"
+            ) as http:
+                response = await http.post("/set", json={"a": 1})  # the write finds no server
     finally:
         await manager.aclose()
     assert response.status_code == UNAVAILABLE.status

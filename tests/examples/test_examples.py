@@ -26,7 +26,12 @@ ROOT = Path(__file__).parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*/app.py"))
 
 
-@pytest.fixture(params=installed_examples())
+ASGI_EXAMPLES = [p for p in installed_examples() if p.values[0] != "robyn"]
+"""The examples served here, in-process; Robyn is not ASGI, so tests/robyn/test_example.py
+serves its example on a real server instead."""
+
+
+@pytest.fixture(params=ASGI_EXAMPLES)
 def example(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The module-level ``app`` of one example, its secret from SESSION_SECRET_KEY."""
     monkeypatch.setenv("SESSION_SECRET_KEY", SECRET)

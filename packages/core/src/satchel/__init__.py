@@ -25,6 +25,7 @@ from satchel.errors import (
     SessionTooLarge,
 )
 from satchel.keys import generate_key
+from satchel.legacy import LegacyFormat, RobynFormat
 from satchel.manager import Cookies, SessionManager
 from satchel.protocols import (
     Backend,
@@ -41,6 +42,7 @@ from satchel.session import Flash, Session, SessionMetadata
 from satchel.settings import (
     BackendName,
     JWTAlgorithm,
+    LegacyFormatName,
     OnConflict,
     SameSite,
     Seconds,
@@ -82,11 +84,14 @@ __all__ = [
     "JSONSerializer",
     "JWTAlgorithm",
     "JWTBackend",
+    "LegacyFormat",
+    "LegacyFormatName",
     "LimitsCookieSize",
     "MemoryStore",
     "OnConflict",
     "RedisStore",
     "RevokesSessions",
+    "RobynFormat",
     "SameSite",
     "SatchelError",
     "Seconds",

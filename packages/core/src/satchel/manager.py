@@ -12,6 +12,7 @@ from satchel._state import SessionState
 from satchel.backends import build_backend
 from satchel.cookies import DefaultCookiePolicy
 from satchel.errors import BackendUnavailable, BadCookie, SessionEnded
+from satchel.legacy import LegacyFormat, _readers
 from satchel.protocols import (
     Backend,
     ClosesConnections,
@@ -58,6 +59,7 @@ class SessionManager:
     `SessionSettings`, or from explicit backend, serializer and cookie policy
     objects. Adapters call `load` when a request arrives and `commit` (or
     `commit_headers`) when the response starts; they decide nothing themselves.
+    *legacy* replaces the readers of incumbent cookies that ``legacy_formats`` names.
     """
 
     __slots__ = (
@@ -65,6 +67,7 @@ class SessionManager:
         "_close",
         "_identify",
         "_lazy",
+        "_legacy",
         "_max_value",
         "_model",
         "_persistent",
@@ -85,6 +88,7 @@ class SessionManager:
         serializer: Serializer | None = None,
         cookie: CookiePolicy | None = None,
         clock: Callable[[], float] = time.time,
+        legacy: Sequence[LegacyFormat] | None = None,
     ) -> None:
         self.settings = settings if settings is not None else SessionSettings()
         self.serializer: Serializer = serializer if serializer is not None else JSONSerializer()
@@ -98,6 +102,7 @@ class SessionManager:
         self._clock = clock
         self._lazy = isinstance(self.backend, CookieBackend)
         self._model = self.settings.data_model
+        self._legacy = tuple(legacy if legacy is not None else _readers(self.settings))
         refreshing = self.settings.rolling or self.settings.idle_timeout is not None
         self._refresh = int(self.settings.refresh_interval.total_seconds()) if refreshing else None
         self._persistent = self.settings.persistent
@@ -227,6 +232,22 @@ class SessionManager:
                 return SessionState(data, record, incoming)
         except Exception as exc:
             self._rejected(exc)
+        if self._legacy and incoming is not None:
+            return self._migrate(incoming)
+        return SessionState({}, None, incoming)
+
+    def _migrate(self, incoming: CookieValue) -> SessionState:
+        """A new session holding what a legacy format reads in a cookie the backend
+        refused (no record, so the next commit writes satchel's cookie); else fresh."""
+        for legacy in self._legacy:
+            try:
+                data = legacy.read(incoming.value, self.now())
+                if isinstance(data, dict):
+                    if self._model is not None:
+                        self._model.model_validate(data)
+                    return SessionState(data, None, incoming)
+            except Exception as exc:
+                self._rejected(exc)
         return SessionState({}, None, incoming)
 
     def _rejected(self, exc: Exception) -> None:

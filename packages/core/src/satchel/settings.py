@@ -52,6 +52,9 @@ JWTAlgorithm = Literal["HS256", "HS384", "HS512", "EdDSA", "ES256"]
 MAX_COOKIE_AGE = timedelta(days=400)
 """Browsers cap Max-Age and Expires at 400 days (RFC 6265bis)."""
 
+LegacyFormatName = Literal["robyn"]
+"""The incumbent cookie formats satchel reads (``legacy_formats``): ``robyn``."""
+
 OnConflict = Literal["overwrite", "raise"]
 """What a commit does when another request changed the same key first (``on_conflict``)."""
 
@@ -68,7 +71,7 @@ Seconds = int | float | timedelta
 """A duration: seconds, or a `timedelta`."""
 
 ENV_PREFIX = "SESSION_"
-SECRET_FIELDS = frozenset({"secret_key", "secret_key_fallbacks", "redis_url"})
+SECRET_FIELDS = frozenset({"secret_key", "secret_key_fallbacks", "legacy_secret_keys", "redis_url"})
 """Settings whose values never appear in an error, a log or a repr."""
 FOREIGN_VARIABLES = frozenset({"SESSION_MANAGER"})
 """``SESSION_*`` variables that belong to something else (X11's session manager)."""
@@ -112,6 +115,8 @@ class SessionOptions(TypedDict, total=False):
     store_encrypt: bool
     store_max_entries: int
     on_conflict: OnConflict
+    legacy_formats: Sequence[LegacyFormatName] | str
+    legacy_secret_keys: Sequence[str | SecretStr] | str
 
 
 class SessionSettings(BaseSettings):
@@ -289,6 +294,16 @@ class SessionSettings(BaseSettings):
     (``overwrite``) or raises `SessionConflict` (``raise``). Changes to different keys
     always merge."""
 
+    legacy_formats: Annotated[list[LegacyFormatName], NoDecode] = Field(default_factory=list)
+    """Incumbent cookie formats to read, so users stay logged in across a move (``robyn``:
+    Robyn's built-in sessions), as a JSON list or separated by commas. A cookie the
+    backend rejects that one of them verifies loads as a new session, written in
+    satchel's format on its next commit; anything else is a fresh session."""
+
+    legacy_secret_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    """The incumbent's secrets for `legacy_formats` (any length), as a JSON list or
+    separated by commas; unset, `secret_key` and its fallbacks are tried."""
+
     @model_validator(mode="before")
     @classmethod
     def _browser_session(cls, data: Any) -> Any:
@@ -299,7 +314,7 @@ class SessionSettings(BaseSettings):
     def _secret(cls, value: Any) -> Any:
         return _secret_text(value)
 
-    @field_validator("secret_key_fallbacks", mode="before")
+    @field_validator("secret_key_fallbacks", "legacy_formats", "legacy_secret_keys", mode="before")
     @classmethod
     def _split_fallbacks(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -408,6 +423,12 @@ class SessionSettings(BaseSettings):
                         f"{{secret_key_fallbacks}}[{index}] must be at least "
                         f"{MIN_SECRET_BYTES} bytes"
                     )
+        if self.legacy_secret_keys and not self.legacy_formats:
+            yield "{legacy_secret_keys} is given without {legacy_formats}: name the format"
+        if self.legacy_formats and not (self.legacy_secret_keys or self.secret_key):
+            yield "{legacy_formats} needs the incumbent's secret: set {legacy_secret_keys}"
+        if any(not s.get_secret_value() for s in self.legacy_secret_keys):
+            yield "{legacy_secret_keys} may not hold an empty secret"
 
     @classmethod
     def development(cls, **options: Unpack[SessionOptions]) -> SessionSettings:
