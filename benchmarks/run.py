@@ -4,7 +4,9 @@ minute's run). Prints the table and writes docs/benchmarks.md and a PNG chart.
 Every contender is checked for correct responses before anything is timed; then
 the contenders are interleaved round by round, each round timing every
 (contender, scenario) cell, and each cell's overhead is its time minus the
-same-round time of the same framework with no session middleware.
+same-round time of the same framework with no session middleware. Robyn, which is
+not ASGI, is measured over loopback HTTP (robyn_http.py); ``--only robyn`` runs that
+section alone and rewrites only it in the report.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from contenders import (
     Contender,
+    available,
     bases,
     peer_contenders,
     satchel_contenders,
@@ -208,6 +211,17 @@ def _unused(contender: Contender, rolling: bool) -> ASGIApp:
     raise AssertionError("a base is built once, in bases()")
 
 
+def robyn_lines(quick: bool) -> list[str]:
+    """The report's Robyn section: satchel-robyn against Robyn's own sessions, over
+    loopback HTTP (Robyn is not ASGI)."""
+    from report import robyn_section
+    from robyn_http import measure as measure_robyn
+
+    section = robyn_section(measure_robyn(quick, machine()))
+    print("\n".join(section))
+    return section
+
+
 def main() -> None:
     """Run the benchmark and write the report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -219,10 +233,23 @@ def main() -> None:
         "so a development run leaves the published report alone)",
     )
     parser.add_argument("--no-load", action="store_true", help="skip the Redis load test")
+    parser.add_argument(
+        "--only",
+        choices=["robyn"],
+        help="run one section only and rewrite just that section of the report",
+    )
     args = parser.parse_args()
     rounds, count = (3, 300) if args.quick else (9, 1500)
     if args.out is None:
         args.out = ROOT / ("build/bench-quick.md" if args.quick else "docs/benchmarks.md")
+    if args.only == "robyn":
+        from report import replace_section
+
+        if not available("satchel_robyn"):
+            raise SystemExit("--only robyn needs satchel-robyn (and Robyn) installed")
+        replace_section(args.out, robyn_lines(args.quick))
+        print(f"rewrote the Robyn section of {args.out}")
+        return
 
     with redis_server() as redis_url:
         contenders = satchel_contenders(redis_url) + peer_contenders(redis_url)
@@ -261,6 +288,12 @@ def main() -> None:
             from load import load_test
 
             load_lines = load_test(redis_url, quick=args.quick)
+    robyn: list[str] = []
+    if available("satchel_robyn"):
+        try:
+            robyn = robyn_lines(args.quick)
+        except Exception as exc:  # the other sections' figures are kept, not lost
+            robyn = ["## Robyn", "", f"Not measured in this run: {exc!r}"]
 
     from report import write_report
 
@@ -275,6 +308,7 @@ def main() -> None:
         count=count,
         memory=memory_lines,
         load=load_lines,
+        robyn=robyn,
     )
 
 

@@ -909,3 +909,19 @@ async def test_logout_everywhere_on_a_cookie_backend_ends_this_session_with_a_wa
     assert [r.getMessage() for r in caplog.records] == [
         "logout everywhere: SignedBackend cannot end other sessions"
     ]
+
+
+@pytest.mark.anyio
+async def test_commit_pairs_adds_what_commit_headers_adds_as_text() -> None:
+    manager = SessionManager(make_settings())
+    session = await manager.load(None)
+    session["a"] = 1
+    added = await manager.commit_pairs(session)
+    assert [name for name, _ in added] == ["set-cookie", "vary", "cache-control"]
+    assert added[1:] == [("vary", "Cookie"), ("cache-control", "private")]
+    session["a"] = 2
+    kept = await manager.commit_pairs(session, ["Accept, cookie"], cache_control=True)
+    assert [name for name, _ in kept] == ["set-cookie"]  # the app's Vary and Cache-Control stay
+    untouched = manager.load_nowait(None)
+    assert untouched is not None
+    assert await manager.commit_pairs(untouched) == []  # untouched: nothing

@@ -18,6 +18,7 @@ import os
 import signal
 import socket
 import time
+import traceback
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -142,9 +143,14 @@ def serve(factory: Callable[[], Robyn], processes: int = 1, timeout: float = 20)
     if pid == 0:  # the server: its own process group, never back into the caller
         try:
             os.setsid()
+            # a server, not a test: pytest's "warnings are errors" would stop Robyn's own
+            # start-up on a Python that deprecates what it calls (3.12 and later)
+            warnings.resetwarnings()
             app = factory()
             app.config.processes = processes
             app.start(host="127.0.0.1", port=port, _check_port=False)
+        except BaseException:
+            traceback.print_exc()
         finally:
             os._exit(1)
     server = Server(f"http://127.0.0.1:{port}", pid)

@@ -84,13 +84,15 @@ class RobynSessions:
         return session if session is not None else await self.manager.load(cookies)
 
     async def save(self, session: Session, response: Response) -> None:
-        """Same as `SessionManager.commit_headers`, but onto *response*'s headers: every
+        """Same as `SessionManager.commit_pairs`, but onto *response*'s headers: every
         Set-Cookie (one per chunk), ``Vary: Cookie`` and ``Cache-Control: private``."""
-        given = [
-            (k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.multi_items()
-        ]
-        for name, value in (await self.manager.commit_headers(session, given))[len(given) :]:
-            response.headers.append(name.decode("latin-1"), value.decode("latin-1"))
+        headers = response.headers
+        vary = headers.get("vary")
+        added = await self.manager.commit_pairs(
+            session, () if vary is None else (vary,), headers.contains("cache-control")
+        )
+        for name, value in added:
+            headers.append(name, value)
 
     def open_request(self, request: Request) -> Request:
         """`before_request` for a cookie backend: no I/O, so a plain function (Robyn

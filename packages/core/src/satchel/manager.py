@@ -329,6 +329,22 @@ class SessionManager:
         )
         return headers
 
+    async def commit_pairs(
+        self, session: Session, vary: Iterable[str] = (), cache_control: bool = False
+    ) -> list[tuple[str, str]]:
+        """Same as `commit_headers`, for a framework whose headers are text: only what the
+        session adds to a response whose Vary headers are *vary* and which sets its own
+        Cache-Control when *cache_control* (no copy of the response's headers is made)."""
+        if session._data is None:
+            return []
+        added = [("set-cookie", cookie) for cookie in await self.commit(session)]
+        tokens = {t.strip().lower() for value in vary for t in value.split(",")}
+        if "cookie" not in tokens and "*" not in tokens:
+            added.append(("vary", "Cookie"))
+        if not cache_control:
+            added.append(("cache-control", "private"))
+        return added
+
     async def commit_headers(
         self, session: Session, headers: ASGIHeaders = ()
     ) -> list[tuple[bytes, bytes]]:
