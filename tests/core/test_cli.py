@@ -162,8 +162,9 @@ def test_inspect_reads_a_redis_session_from_the_store(
     jar = asyncio.run(issue())
     for name, value in {"SECRET_KEY": SECRET, **options}.items():
         monkeypatch.setenv(f"SESSION_{name.upper()}", value)
-    assert main(["inspect", jar.cookies["session"]]) == 0
+    # as a Cookie header: a store's id may start with "-", which argparse would take for an option
+    assert main(["inspect", f"session={jar.cookies['session']}"]) == 0
     assert json.loads(capsys.readouterr().out)["data"] == {"user_id": 9}
     forged = jar.cookies["session"][:-3] + "AAA"
-    assert main(["inspect", forged]) == 1
+    assert main(["inspect", f"session={forged}"]) == 1
     assert "bad session id signature" in capsys.readouterr().err
