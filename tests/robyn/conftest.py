@@ -15,6 +15,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 import pytest
+from support import SharedClock
 
 from satchel import SessionManager
 
@@ -79,5 +80,5 @@ def unused_redis_url() -> str:
 
 @pytest.fixture
 def shared_clock() -> object:
-    """A frozen clock a forked server reads too (`contract_app.SharedClock`)."""
-    return CONTRACT_APP.SharedClock()
+    """A frozen clock a forked server reads too (`support.SharedClock`)."""
+    return SharedClock()

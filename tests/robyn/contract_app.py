@@ -5,7 +5,7 @@ Robyn is not ASGI, so its app cannot sit behind httpx's ASGI transport: `serve` 
 this process (the manager, its clock and its memory store come along) and runs the
 app on a free loopback port, driven over real HTTP. Robyn ignores SIGTERM, so the
 server runs in its own process group and `Server.stop` kills the group. Robyn keeps one
-server per process. A clock the test moves must be a `SharedClock`, whose time lives
+server per process. A clock the test moves must be a `support.SharedClock`, whose time lives
 in memory the forked server reads.
 """
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import atexit
 import json
-import multiprocessing
 import os
 import signal
 import socket
@@ -27,7 +26,6 @@ from typing import Any
 import httpx
 from contract.apps.asgi import ROUTES, Handler
 from robyn import Request, Response, Robyn
-from support import START
 
 import satchel_robyn
 from satchel import SessionManager
@@ -65,30 +63,6 @@ def make_app(manager: SessionManager) -> Robyn:
 
         app.add_route(method, path, route)
     return app
-
-
-class SharedClock:
-    """A frozen clock (`support.FrozenClock`'s interface) whose time a forked server
-    reads from memory shared with the test process, so ``advance`` reaches it."""
-
-    def __init__(self, now: float = START) -> None:
-        self._now = multiprocessing.get_context("fork").RawValue("d", now)
-
-    @property
-    def now(self) -> float:
-        """The clock's time."""
-        return float(self._now.value)
-
-    @now.setter
-    def now(self, value: float) -> None:
-        self._now.value = value
-
-    def __call__(self) -> float:
-        return float(self._now.value)
-
-    def advance(self, seconds: float) -> None:
-        """Move the clock forward, for the server too."""
-        self._now.value += seconds
 
 
 @dataclass
