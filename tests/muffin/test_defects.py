@@ -556,3 +556,14 @@ async def test_a_value_json_cannot_hold_is_refused_by_every_backend_alike(
     async with http(app) as client:
         assert (await client.get("/date")).status_code == 500
         assert "session" not in client.cookies
+
+
+async def test_a_guarded_view_called_without_a_request_is_a_clear_type_error() -> None:
+    plugin = Plugin(muffin.Application(), secret_key=SECRET)
+
+    @plugin.user_pass()
+    async def view(request: object) -> str:
+        return "never"
+
+    with pytest.raises(TypeError, match="view was called without a request"):
+        await view("not a request")

@@ -185,7 +185,9 @@ class Plugin(BasePlugin):
         def decorate(view: View) -> View:
             @functools.wraps(view)
             async def guarded(*args: Any, **kwargs: Any) -> Any:
-                request = next(a for a in args if isinstance(a, Request))  # self, for methods
+                request = next((a for a in args if isinstance(a, Request)), None)  # self first?
+                if request is None:
+                    raise TypeError(f"{view.__qualname__} was called without a request")
                 await self.check_user(request, checker, location, **response_params)
                 return await view(*args, **kwargs)
 
