@@ -34,6 +34,13 @@ TEST_DEPS = [
     "mypy>=1.10",
     "asgi-tools>=1.0",
     "uvicorn>=0.30",
+    # The libraries satchel replaces, for the migration tests only (tests/legacy): they issue
+    # the cookies and store records that satchel's legacy_formats must read. Never a
+    # dependency of a satchel distribution. muffin-session needs Muffin (3.11+).
+    "itsdangerous>=2.1",
+    "starsessions>=2.1",
+    "asgi-sessions>=1.3",
+    "muffin-session>=2.6; python_version >= '3.11'",
     # tests/browser/ (marker ``browser``) drives the system's Chromium with Playwright (no
     # browser download): run, and type-checked, on the default Python only.
     f"playwright>=1.45; python_version == '{DEFAULT_PYTHON}'",

@@ -872,8 +872,8 @@ async def test_commit_replaces_the_session_state_whole(clock: FrozenClock) -> No
     await manager.commit(session)
     committed = session._state
     assert committed is not loaded
-    assert committed.data is loaded.data
-    assert committed.data is session._data
+    assert committed.data is loaded.data is None  # the session itself holds the data
+    assert dict(session) == {"a": 1}
     assert committed.record is not None
     assert committed.incoming is not None
     assert (committed.cleared, committed.regenerate, committed.clean) == (False, False, False)

@@ -16,7 +16,9 @@ class SessionState:
     changed in place by the session's methods, and replaced whole by a commit
     that wrote (so no field is ever left half updated)."""
 
-    data: dict[str, Any]
+    data: dict[str, Any] | None
+    """The data as the manager decoded it, until the `Session` takes it into its own
+    storage on first touch (None from then on: the session is the data)."""
     record: Record | None = None
     """What the request loaded, or what the last commit wrote; None for a new session."""
     incoming: CookieValue | None = None

@@ -274,15 +274,15 @@ class SessionManager:
         backend delete for a cleared one; otherwise the new cookie. Raises
         `SessionTooLarge` or `SerializationError` rather than lose data.
         """
-        if session._data is None:
+        if not session.accessed:
             return []
         state = session._state
-        data, record, incoming = state.data, state.record, state.incoming
+        data, record, incoming = session, state.record, state.incoming
         if not data:
             if record is None:
                 return []
             await self.backend.delete(record)
-            session._state = SessionState(data)
+            session._state = SessionState(None)
             return self.cookie.render(None, max_age=None, previous=incoming)
         now = self.now()
         regenerate = state.regenerate
@@ -303,7 +303,7 @@ class SessionManager:
             # session that "log out everywhere" ended is never brought back logged in.
             await self.backend.delete(record)
             previous = None
-            session._state = SessionState(data, None, incoming, regenerate, state.clean)
+            session._state = SessionState(None, None, incoming, regenerate, state.clean)
         fresh = record is None or regenerate
         created = now if fresh else record.created  # type: ignore[union-attr]
         new = Record(payload, created, now, None if fresh else record.id, data=data)  # type: ignore[union-attr]
@@ -314,14 +314,15 @@ class SessionManager:
                 value = await self.backend.write(new, previous)
         except SessionEnded:
             self.reject("the session ended while this request ran; its changes are dropped")
-            session._state = SessionState(data)
+            session._state = SessionState(None)
             return self.cookie.render(None, max_age=None, previous=incoming)
+        new.data = None  # the record outlives this commit; the session is the data
         max_age = self.lifetime.expires_at(created, now) - now if self._persistent else None
         headers = self.cookie.render(value, max_age=max_age, previous=incoming)
         identify = self._identify
         stale = incoming.chunks if incoming is not None else 0
         session._state = SessionState(  # positional: keywords cost ~80 ns here
-            data,
+            None,
             new if identify is None else Record(payload, created, now, identify(value)),
             CookieValue(value, max(stale, len(headers) - 1)),
             False,
@@ -335,7 +336,7 @@ class SessionManager:
         """Same as `commit_headers`, for a framework whose headers are text: only what the
         session adds to a response whose Vary headers are *vary* and which sets its own
         Cache-Control when *cache_control* (no copy of the response's headers is made)."""
-        if session._data is None:
+        if not session.accessed:
             return []
         added = [("set-cookie", cookie) for cookie in await self.commit(session)]
         tokens = {t.strip().lower() for value in vary for t in value.split(",")}
@@ -358,7 +359,7 @@ class SessionManager:
         serve one user's page or cookie to another. *headers* is not modified.
         """
         result = list(headers)
-        if session._data is None:
+        if not session.accessed:
             return result
         cookies = await self.commit(session)
         vary = cache = False

@@ -11,12 +11,13 @@ that can change in place) skips even that serialization.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, MutableMapping
+from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from typing_extensions import Self
 
 from satchel.errors import SessionNotLoaded
 
@@ -27,6 +28,17 @@ M = TypeVar("M", bound=BaseModel)
 
 _IMMUTABLE = frozenset({str, int, float, bool, type(None)})
 """Types a handler cannot change in place: handing one out keeps the session clean."""
+
+_UNLOADED: Any = object()
+"""The only key of a session not yet loaded: never a string, so no data collides with it
+and C code that reads a dict's storage directly fails loudly rather than see nothing."""
+
+# dict's own methods, which read and write the storage without the overrides below
+_get, _set, _del = dict.__getitem__, dict.__setitem__, dict.__delitem__
+_iter, _reversed, _len = dict.__iter__, dict.__reversed__, dict.__len__
+_contains, _eq = dict.__contains__, dict.__eq__
+_dict_get, _keys, _values, _items = dict.get, dict.keys, dict.values, dict.items
+_pop, _popitem, _update, _clear = dict.pop, dict.popitem, dict.update, dict.clear
 
 FLASHES_KEY = "_flashes"
 """The session key that holds pending flash messages."""
@@ -52,45 +64,58 @@ def _utc(timestamp: int) -> datetime:
     return datetime.fromtimestamp(timestamp, tz=timezone.utc)
 
 
-class Session(MutableMapping[str, Any]):
+class Session(dict[str, Any]):
     """A request's session data, loaded on first touch and written only if it changed.
 
-    Use it as a dict of JSON values. `regenerate` gives the session a new
-    identity (call it when privileges change; `login` does), `clear` ends it,
-    and `flash` / `pop_flashes` carry one-time messages to the next page.
-    `accessed` (read-only) says whether the session was loaded, in which case the
-    response depends on the cookie.
+    It is a dict (``isinstance(session, dict)``): every dict method and operator works,
+    ``json.dumps(session)`` and Starlette's ``JSONResponse(request.session)`` included.
+    Until the first touch its storage holds only a private placeholder, so code that
+    reads a dict's storage without calling its methods (C extensions such as
+    pydantic-core or orjson) sees the data once the session has been touched: pass
+    ``dict(session)`` or use `as_model` there. `regenerate` gives the session a new
+    identity (call it when privileges change; `login` does), `clear` ends it, and
+    `flash` / `pop_flashes` carry one-time messages to the next page. `accessed`
+    (read-only) says whether the session was loaded, in which case the response
+    depends on the cookie.
     """
 
-    __slots__ = ("_data", "_manager", "_pending", "_source", "_state", "accessed")
+    __slots__ = ("_manager", "_pending", "_source", "_state", "accessed")
 
     _state: SessionState
-    """Everything the request loaded and changed: set on first touch (while `_data` is
-    None it is unset), replaced by the manager's commit."""
+    """Everything the request loaded and changed: set on first touch (while `accessed`
+    is False it is unset), replaced by the manager's commit."""
 
     def __init__(
         self, manager: SessionEngine, source: object = None, *, pending: bool = False
     ) -> None:
         """Made by `SessionManager.load` (or `prepare`, with *pending*); *source* is
         what the manager decodes on first touch."""
+        _set(self, _UNLOADED, None)  # not empty, so C code that skips empty dicts asks
         self._manager = manager
         self._source: object = source
         self._pending = pending
-        self._data: dict[str, Any] | None = None  # ``_state.data``, one hop nearer
         self.accessed = False  # a plain attribute: adapters read it on every response
 
-    def _load(self) -> dict[str, Any]:
-        data = self._data
-        if data is None:
-            if self._pending:
-                raise SessionNotLoaded(
-                    "the session was accessed before it was loaded: await its load() first"
-                )
-            state = self._state = self._manager._open(self._source)
-            data = self._data = state.data
-            self.accessed = True
-            self._source = None
-        return data
+    def _load(self) -> None:
+        if self.accessed:
+            return
+        if self._pending:
+            raise SessionNotLoaded(
+                "the session was accessed before it was loaded: await its load() first"
+            )
+        state = self._state = self._manager._open(self._source)
+        _clear(self)
+        if state.data:
+            _update(self, state.data)
+        state.data = None  # the session holds the data from now on
+        self.accessed = True
+        self._source = None
+
+    def _handing_out(self) -> None:
+        """Values leave through a view or a copy: mutable ones may change in place."""
+        state = self._state
+        if state.clean and any(type(v) not in _IMMUTABLE for v in _values(self)):
+            state.clean = False
 
     async def load(self) -> None:
         """Finish loading a session made by `SessionManager.prepare` (a store backend
@@ -105,66 +130,187 @@ class Session(MutableMapping[str, Any]):
         return not self._pending
 
     def __getitem__(self, key: str) -> Any:
-        value = (self._data if self._data is not None else self._load())[key]
+        if not self.accessed:
+            self._load()
+        value = _get(self, key)
         if type(value) not in _IMMUTABLE:
             self._state.clean = False  # a list or dict may be changed in place
         return value
 
     def __setitem__(self, key: str, value: Any) -> None:
-        (self._data if self._data is not None else self._load())[key] = value
+        if not self.accessed:
+            self._load()
+        _set(self, key, value)
         self._state.clean = False
 
     def __delitem__(self, key: str) -> None:
-        del (self._data if self._data is not None else self._load())[key]
+        if not self.accessed:
+            self._load()
+        _del(self, key)
         self._state.clean = False
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._data if self._data is not None else self._load())
+        if not self.accessed:
+            self._load()
+        return _iter(self)
+
+    def __reversed__(self) -> Iterator[str]:
+        if not self.accessed:
+            self._load()
+        return _reversed(self)
 
     def __len__(self) -> int:
-        return len(self._data if self._data is not None else self._load())
+        if not self.accessed:
+            self._load()
+        return _len(self)
 
     def __contains__(self, key: object) -> bool:
-        return key in (self._data if self._data is not None else self._load())
+        if not self.accessed:
+            self._load()
+        return _contains(self, key)
+
+    def __eq__(self, other: object) -> bool:
+        if not self.accessed:
+            self._load()
+        if isinstance(other, Session) and not other.accessed:
+            other._load()
+        return _eq(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
 
     def get(self, key: str, default: Any = None) -> Any:
         """The value for *key*, or *default*."""
-        value = (self._data if self._data is not None else self._load()).get(key, default)
+        if not self.accessed:
+            self._load()
+        value = _dict_get(self, key, default)
         if type(value) not in _IMMUTABLE:
             self._state.clean = False
         return value
+
+    def keys(self) -> KeysView[str]:  # type: ignore[override]
+        """A live view of the keys."""
+        if not self.accessed:
+            self._load()
+        return _keys(self)
+
+    def values(self) -> ValuesView[Any]:  # type: ignore[override]
+        """A live view of the values."""
+        if not self.accessed:
+            self._load()
+        self._handing_out()
+        return _values(self)
+
+    def items(self) -> ItemsView[str, Any]:  # type: ignore[override]
+        """A live view of the (key, value) pairs."""
+        if not self.accessed:
+            self._load()
+        self._handing_out()
+        return _items(self)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        """The value for *key*, set to *default* first if it is missing."""
+        if not self.accessed:
+            self._load()
+        if not _contains(self, key):
+            _set(self, key, default)
+            self._state.clean = False
+            value = default
+        else:
+            value = _get(self, key)
+        if type(value) not in _IMMUTABLE:
+            self._state.clean = False
+        return value
+
+    def pop(self, key: str, *default: Any) -> Any:
+        """Remove *key* and return its value (or *default*; KeyError without one)."""
+        if not self.accessed:
+            self._load()
+        if _contains(self, key):
+            self._state.clean = False
+        return _pop(self, key, *default)
+
+    def popitem(self) -> tuple[str, Any]:
+        """Remove and return the last pair inserted, as a dict does (KeyError if empty)."""
+        if not self.accessed:
+            self._load()
+        item = _popitem(self)
+        self._state.clean = False
+        return item
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        """Update from a mapping or pairs and keywords, as `dict.update`."""
+        if not kwargs and not (args and args[0]):
+            return  # nothing to change: an untouched session stays untouched
+        if not self.accessed:
+            self._load()
+        _update(self, *args, **kwargs)
+        self._state.clean = False
+
+    def __ior__(self, other: Any) -> Self:  # type: ignore[override]
+        if not self.accessed:
+            self._load()
+        _update(self, other)
+        self._state.clean = False
+        return self
+
+    def __or__(self, other: Any) -> dict[str, Any]:  # type: ignore[override]
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        merged = self.copy()
+        merged.update(other)
+        return merged
+
+    def __ror__(self, other: Any) -> dict[str, Any]:  # type: ignore[override]
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        merged = dict(other)
+        merged.update(self.items())
+        return merged
 
     def clear(self) -> None:
         """End the session: everything goes, and at commit the cookie expires and a
         stored record is deleted. Anything written afterwards starts a new session
         under a new identity, never under the one that was cleared."""
-        self._load().clear()
+        if not self.accessed:
+            self._load()
+        _clear(self)
         state = self._state
         state.regenerate = True
         state.clean = False
         state.cleared = True
 
-    def __copy__(self) -> dict[str, Any]:
-        """``copy.copy(session)``: a plain dict of the data (a copy that shared the data
+    def copy(self) -> dict[str, Any]:
+        """A shallow copy of the data as a plain dict (a copy that shared the session
         would let changes through it go unsaved)."""
-        return dict(self)
+        return dict(self.items())
+
+    def __copy__(self) -> dict[str, Any]:
+        """``copy.copy(session)``: the same as `copy`."""
+        return self.copy()
 
     def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
         """``copy.deepcopy(session)``: a deep copy of the data as a plain dict."""
-        return copy.deepcopy(dict(self), memo)
+        return copy.deepcopy(self.copy(), memo)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickling (by a framework's cache, say) keeps the data as a plain dict."""
+        return (dict, (self.copy(),))
 
     def __repr__(self) -> str:
         if self._pending:
             return "<Session pending>"
-        if self._data is None:
+        if not self.accessed:
             return "<Session not loaded>"
         kind = "new" if self._state.record is None else "loaded"
-        return f"<Session {kind} keys={sorted(self._data)!r}>"
+        return f"<Session {kind} keys={sorted(_iter(self))!r}>"
 
     @property
     def is_new(self) -> bool:
         """True when the request carried no valid session (one will be created if written)."""
-        self._load()
+        if not self.accessed:
+            self._load()
         return self._state.record is None
 
     @property
@@ -173,7 +319,8 @@ class Session(MutableMapping[str, Any]):
 
         It is a bearer credential: never log it or put it in a URL.
         """
-        self._load()
+        if not self.accessed:
+            self._load()
         record = self._state.record
         return None if record is None else record.id
 
@@ -181,7 +328,8 @@ class Session(MutableMapping[str, Any]):
     def metadata(self) -> SessionMetadata:
         """When the session began, was last written, and will end (for a new session,
         what would hold if it were written now)."""
-        self._load()
+        if not self.accessed:
+            self._load()
         record = self._state.record
         manager = self._manager
         if record is None:
@@ -202,7 +350,8 @@ class Session(MutableMapping[str, Any]):
         deleted at commit; for cookie backends a new token is issued and the
         absolute lifetime starts again.
         """
-        self._load()
+        if not self.accessed:
+            self._load()
         self._state.regenerate = True
 
     def login(self, user_id: Any) -> None:
@@ -250,10 +399,11 @@ class Session(MutableMapping[str, Any]):
         cleared and *model* is built from nothing (so give every field a default).
         Write changes back with `set_model`.
         """
-        data = self._load()
+        if not self.accessed:
+            self._load()
         self._state.clean = False  # the model may hold the session's own lists and dicts
         try:
-            return model.model_validate(data)
+            return model.model_validate(self.copy())
         except ValidationError:
             self._manager.reject("data does not fit the model", model.__name__)
             self.clear()
