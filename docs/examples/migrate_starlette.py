@@ -25,7 +25,7 @@ async def add_to_cart(request: Request) -> PlainTextResponse:
 
 
 async def profile(request: Request) -> JSONResponse:
-    return JSONResponse(dict(request.session))  # was: JSONResponse(request.session)
+    return JSONResponse(request.session)  # unchanged: the session is a dict
 
 
 async def logout(request: Request) -> PlainTextResponse:

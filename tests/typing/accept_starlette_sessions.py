@@ -13,15 +13,17 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
-from satchel import Session, SessionMetadata, SessionSettings
+from satchel import Flash, Session, SessionMetadata, SessionSettings
 from satchel.answers import Answer
 from satchel_starlette import (
     CookieStore,
     SessionAutoloadMiddleware,
     SessionMiddleware,
+    WebSocket,
     get_session,
     get_session_metadata,
 )
+from satchel_starlette import Request as SessionRequest
 from satchel_starlette.fastapi import SessionDep, SessionModel
 
 
@@ -60,3 +62,23 @@ async def add(
     session.login("alice")
     cart.items.append(item)
     return cart.items
+
+
+async def login(request: SessionRequest) -> PlainTextResponse:
+    """``request.session`` is a `satchel.Session` for a request annotated with satchel's."""
+    request.session.login("alice")
+    session = request.session
+    session |= {"theme": "dark"}
+    flashes: list[Flash] = session.pop_flashes()
+    return PlainTextResponse(str(len(flashes)))
+
+
+async def chat(websocket: WebSocket) -> None:
+    session: Session = websocket.session
+    await websocket.send_text(str(session.user_id))
+
+
+@api.get("/me")
+async def me(request: SessionRequest) -> dict[str, str | None]:
+    request.session.regenerate()
+    return {"user": request.session.user_id, "theme": request.session.get("theme")}

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 from starlette.middleware import Middleware
 
-from satchel_starlette import SessionMiddleware
+from satchel_starlette import Request, SessionMiddleware
 from satchel_starlette.fastapi import SessionDep, SessionModel
 
 
@@ -25,3 +25,7 @@ async def add(session: SessionDep, cart: Annotated[Cart, SessionModel(Cart)]) ->
     cart.items.append("three")
     session.regenerate(True)
     SessionModel(dict)
+
+
+async def login(request: Request) -> None:
+    request.session.login()

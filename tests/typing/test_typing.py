@@ -58,4 +58,24 @@ def test_mypy_rejects_misused_satchel_starlette_options_and_dependencies(tmp_pat
     assert 'Argument 1 to "append" of "list" has incompatible type "str"' in result.stdout
     assert 'Too many arguments for "regenerate" of "Session"' in result.stdout
     assert 'Argument 1 to "SessionModel" has incompatible type' in result.stdout
-    assert "Found 5 errors" in result.stdout
+    assert 'Missing positional argument "user_id" in call to "login" of "Session"' in result.stdout
+    assert "Found 6 errors" in result.stdout
+
+
+@pytest.mark.slow
+def test_mypy_sees_a_satchel_session_on_a_muffin_request(tmp_path: Path) -> None:
+    pytest.importorskip("muffin")  # Python 3.11+
+    result = _mypy("accept_muffin_request.py", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Success" in result.stdout
+
+
+@pytest.mark.slow
+def test_mypy_rejects_misuse_of_the_session_on_a_muffin_request(tmp_path: Path) -> None:
+    pytest.importorskip("muffin")
+    result = _mypy("reject_muffin_request.py", tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert 'Missing positional argument "user_id" in call to "login" of "Session"' in result.stdout
+    assert '"Session" has no attribute "log_in"' in result.stdout
+    assert 'Argument 1 to "flash" of "Session" has incompatible type "int"' in result.stdout
+    assert "Found 3 errors" in result.stdout

@@ -20,6 +20,7 @@ from satchel_starlette.helpers import (
 )
 from satchel_starlette.middleware import SessionAutoloadMiddleware, SessionMiddleware
 from satchel_starlette.options import ALIASES, StarletteOptions
+from satchel_starlette.requests import HTTPConnection, Request, WebSocket
 from satchel_starlette.stores import (
     CookieStore,
     ImproperlyConfigured,
@@ -37,9 +38,11 @@ __version__ = "0.1.0"
 __all__ = [
     "ALIASES",
     "CookieStore",
+    "HTTPConnection",
     "ImproperlyConfigured",
     "InMemoryStore",
     "RedisStore",
+    "Request",
     "SameSite",
     "Serializer",
     "SessionAutoloadMiddleware",
@@ -49,6 +52,7 @@ __all__ = [
     "SessionNotLoaded",
     "StarletteOptions",
     "Store",
+    "WebSocket",
     "get_session",
     "get_session_id",
     "get_session_manager",
