@@ -197,3 +197,33 @@ async def test_an_asgi_tools_app_wrapped_directly_sees_the_session_and_closes_at
     exchange = Exchange({"type": "lifespan.startup"}, {"type": "lifespan.shutdown"})
     await exchange(wrapped, {"type": "lifespan"})
     assert store.closed == 1
+
+
+async def test_asgi_sessions_session_name_is_satchels_session_of_every_request() -> None:
+    from satchel_asgi import Session
+
+    seen: list[object] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope["session"])
+        await counter(scope, receive, send)
+
+    async with client(SessionMiddleware(app, secret_key=SECRET)) as http:
+        await http.get("/")
+    assert isinstance(seen[0], Session)
+    assert isinstance(seen[0], dict)
+
+
+@pytest.mark.parametrize(("name", "backend"), [("SessionJWT", "jwt"), ("SessionFernet", "fernet")])
+def test_importing_an_asgi_sessions_token_class_names_its_replacement(
+    name: str, backend: str
+) -> None:
+    with pytest.raises(ImportError, match=f"no {name}: .*backend='{backend}'"):
+        exec(f"from satchel_asgi import {name}", {})  # noqa: S102  # the user's own line
+
+
+def test_an_unknown_name_is_still_an_attribute_error() -> None:
+    import satchel_asgi
+
+    with pytest.raises(AttributeError):
+        satchel_asgi.SessionCookie  # noqa: B018
