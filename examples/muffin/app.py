@@ -4,7 +4,8 @@
     python examples/demo.py --framework muffin    # the same, with a key kept on disk
 
 The plugin (muffin-session's API) auto-manages the session: ``request.session`` is
-loaded before each view and saved into the response, returned or raised. Settings
+loaded before each view and saved into the response, returned or raised; views
+annotated with ``satchel_muffin.Request`` have it typed as a ``satchel.Session``. Settings
 come from ``SESSION_*`` variables (signed cookies by default); without
 SESSION_SECRET_KEY a key is generated with a warning, and everyone is logged out
 when the process restarts (``satchel keygen --env`` makes one to keep). Invalid
@@ -25,7 +26,7 @@ import muffin
 from shop import Reply, Shop, run
 
 from satchel import SessionSettings, SessionTooLarge
-from satchel_muffin import Plugin
+from satchel_muffin import Plugin, Request
 
 
 def respond(reply: Reply) -> muffin.Response:
@@ -42,40 +43,40 @@ def create_app(settings: SessionSettings) -> muffin.Application:
     shop = Shop("Muffin", session.settings)
 
     @app.route("/", methods="GET")
-    async def home(request: muffin.Request) -> muffin.Response:
+    async def home(request: Request) -> muffin.Response:
         return respond(shop.home(request.session))
 
     @app.route("/login", methods="POST")
-    async def login(request: muffin.Request) -> muffin.Response:
+    async def login(request: Request) -> muffin.Response:
         return respond(shop.login(request.session, await request.form()))
 
     @app.route("/logout", methods="POST")
-    async def logout(request: muffin.Request) -> muffin.Response:
+    async def logout(request: Request) -> muffin.Response:
         return respond(shop.logout(request.session))
 
     @app.route("/bye", methods="GET")
-    async def bye(request: muffin.Request) -> muffin.Response:
+    async def bye(request: Request) -> muffin.Response:
         return respond(shop.bye())
 
     @app.route("/cart", methods="GET")
-    async def cart(request: muffin.Request) -> muffin.Response:
+    async def cart(request: Request) -> muffin.Response:
         return respond(shop.cart(request.session, request.headers.get("cookie")))
 
     @app.route("/cart", methods="POST")
-    async def add_to_cart(request: muffin.Request) -> muffin.Response:
+    async def add_to_cart(request: Request) -> muffin.Response:
         return respond(shop.add_to_cart(request.session, await request.form()))
 
     @app.route("/session", methods="GET")
-    async def metadata(request: muffin.Request) -> muffin.Response:
+    async def metadata(request: Request) -> muffin.Response:
         return respond(shop.metadata(request.session, request.headers.get("cookie")))
 
     @app.route("/private", methods="GET")
     @session.user_pass(location="/")  # a 307 to / unless someone is logged in
-    async def private(request: muffin.Request) -> muffin.Response:
+    async def private(request: Request) -> muffin.Response:
         user = html.escape(str(await session.load_user(request)))
         return respond(shop.page("Private", f"<p>Only logged-in users see this, {user}.</p>"))
 
-    async def too_large(request: muffin.Request, error: SessionTooLarge) -> muffin.Response:
+    async def too_large(request: Request, error: SessionTooLarge) -> muffin.Response:
         """The session did not fit its cookies, so it was not saved: the 413 page."""
         return respond(shop.too_large(request.session, error))
 

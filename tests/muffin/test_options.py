@@ -304,6 +304,87 @@ def test_plugin_config_mirrors_into_muffins_cfg() -> None:
     assert plugin.config.login_url == "/signin"
 
 
+def test_cfg_shows_the_session_settings_as_muffin_session_named_them() -> None:
+    def checker(user: Any) -> bool:
+        return bool(user == "root")
+
+    plugin = Plugin(
+        muffin.Application(SESSION_LOGIN_URL="/home"),
+        secret_key=SECRET,
+        session_type="jwt",
+        cookie_name="sid",
+        cookie_params={"max-age": 600, "samesite": "Strict", "secure": True},
+        auto_manage=True,
+        default_user_checker=checker,
+        user_key="id",
+    )
+    cfg = plugin.cfg
+    assert (cfg.secret_key, cfg.session_type, cfg.cookie_name) == (SECRET, "jwt", "sid")
+    assert cfg.cookie_params == {
+        "path": "/",
+        "domain": None,
+        "secure": True,
+        "httponly": True,
+        "samesite": "strict",
+        "partitioned": False,
+        "max-age": 600,
+    }
+    assert (cfg.auto_manage, cfg.login_url, cfg.default_user_checker) == (True, "/home", checker)
+    assert cfg.redirect_type is muffin.ResponseRedirect
+    assert (cfg.user_key, cfg.backend, cfg["COOKIE_SECURE"]) == ("id", "jwt", True)
+
+
+def test_cfg_shows_a_browser_session_cookie_as_max_age_none() -> None:
+    plugin = Plugin(muffin.Application(), secret_key=SECRET, cookie_params={"max-age": None})
+    assert plugin.cfg.cookie_params["max-age"] is None
+
+
+def test_cfg_shows_the_settings_in_force_after_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SESSION_SECRET_KEY", OTHER_SECRET)
+    monkeypatch.setenv("MUFFIN_SESSION_COOKIE_NAME", "from_env")
+    plugin = Plugin(muffin.Application(), cookie_name="from_options")
+    assert (plugin.cfg.secret_key, plugin.cfg.cookie_name) == (OTHER_SECRET, "from_env")
+
+
+def test_cfg_shows_a_settings_object_or_a_shared_manager_as_in_force() -> None:
+    settings = make_settings(cookie_name="shared", backend="fernet")
+    assert Plugin(muffin.Application(), settings).cfg.session_type == "fernet"
+    manager = SessionManager(settings)
+    assert Plugin(muffin.Application(), manager=manager).cfg.cookie_name == "shared"
+
+
+def test_cfg_secret_key_is_the_plain_secret_but_never_shown_in_a_repr() -> None:
+    plugin = Plugin(muffin.Application(), secret_key=SECRET)
+    secret = plugin.cfg.secret_key
+    assert isinstance(secret, str)
+    assert secret == SECRET
+    assert f"{secret}" == SECRET  # code that signs with it gets the text
+    assert SECRET not in repr(plugin.cfg)
+    assert SECRET not in repr(dict(plugin.cfg))
+    assert "**********" in repr(secret)
+
+
+def test_cfg_before_setup_shows_the_plugins_own_options() -> None:
+    plugin = Plugin(secret_key=SECRET)
+    assert (plugin.cfg.auto_manage, plugin.cfg.login_url) == (False, "/login")
+
+
+async def test_user_key_id_keeps_the_user_where_muffin_session_kept_it(
+    session_app: AppFactory, http: Client
+) -> None:
+    app, _ = session_app(user_key="id")
+    async with http(app) as client:
+        await client.post("/login", json={"user_id": 42})
+        assert (await client.get("/get")).json()["data"] == {"id": 42}
+        assert (await client.get("/whoami")).json() == {"user": 42}
+
+
+def test_user_key_defaults_to_cores_as_in_every_adapter() -> None:
+    assert Plugin(muffin.Application(), secret_key=SECRET).settings.user_key == "user_id"
+
+
 def test_the_manager_is_unavailable_before_setup() -> None:
     plugin = Plugin(secret_key=SECRET)
     with pytest.raises(RuntimeError):

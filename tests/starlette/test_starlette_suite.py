@@ -51,8 +51,20 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Starlette's session tests with the documented changes, beside its test helpers."""
     root = tmp_path_factory.mktemp("starlette-suite")
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:"]
-        + ["--disable-pip-version-check", "-d", str(root), f"starlette=={starlette.__version__}"],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            "--disable-pip-version-check",
+            "-d",
+            str(root),
+            f"starlette=={starlette.__version__}",
+        ],
         check=True,
         timeout=300,
     )

@@ -2,9 +2,17 @@
 (``from satchel_muffin import Plugin as Session``)."""
 
 from satchel.errors import ConfigurationError
-from satchel_muffin.config import ALIASES, CookieParams, Location, PluginConfig, PluginOptions
+from satchel_muffin.config import (
+    ALIASES,
+    CookieParams,
+    Location,
+    PlainSecret,
+    PluginConfig,
+    PluginOptions,
+)
 from satchel_muffin.plugin import Plugin
-from satchel_muffin.responses import ResponseAnswer, ResponseHTMLRedirect
+from satchel_muffin.request import Request
+from satchel_muffin.responses import ResponseAnswer, ResponseHTMLRedirect, SavedResponse
 
 __version__ = "0.1.0"
 
@@ -13,9 +21,12 @@ __all__ = [
     "ConfigurationError",
     "CookieParams",
     "Location",
+    "PlainSecret",
     "Plugin",
     "PluginConfig",
     "PluginOptions",
+    "Request",
     "ResponseAnswer",
     "ResponseHTMLRedirect",
+    "SavedResponse",
 ]

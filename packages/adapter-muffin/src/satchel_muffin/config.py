@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, InstanceOf, ValidationError
 from satchel.answers import UNAVAILABLE, Answer
 from satchel.config import Aliases
 from satchel.errors import ConfigurationError
-from satchel.settings import BackendName, SessionOptions
+from satchel.settings import BackendName, SessionOptions, SessionSettings
 
 Location = str | Callable[[Request], str | ResponseError | Awaitable[str | ResponseError]]
 """Where `Plugin.user_pass` sends whom it refuses: a URL, or a function of the request."""
@@ -108,6 +108,31 @@ def gather(
     except ValidationError as exc:
         bad = "; ".join(f"{e['loc'][0]}={e['input']!r}: {e['msg']}" for e in exc.errors())
         raise ConfigurationError(bad, tuple(str(e["loc"][0]) for e in exc.errors())) from None
+
+
+class PlainSecret(str):
+    """The secret key as muffin-session's ``cfg.secret_key`` gave it, plain text (code
+    reads it to sign other things), but with a repr that hides it: printing the config,
+    a log of it or a traceback never shows the secret."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "PlainSecret('**********')"
+
+
+def session_cfg(settings: SessionSettings) -> dict[str, Any]:
+    """*settings* as muffin-session's ``cfg`` shows them: every setting under satchel's
+    name, ``session_type``, ``cookie_params`` (with ``max-age`` in seconds, None for a
+    browser-session cookie) and ``secret_key`` as a `PlainSecret`."""
+    values = dict(settings)
+    secret = settings.secret_key
+    values["secret_key"] = None if secret is None else PlainSecret(secret.get_secret_value())
+    values["session_type"] = settings.backend
+    max_age = int(settings.max_age.total_seconds()) if settings.persistent else None
+    params = {key: values[f"cookie_{key}"] for key in _COOKIE_ATTRIBUTES}
+    values["cookie_params"] = params | {"max-age": max_age}
+    return values
 
 
 def _prefixed(items: Iterable[tuple[str, Any]], prefix: str) -> dict[str, Any]:

@@ -1,12 +1,16 @@
-"""Muffin responses: muffin-session's HTML redirect page, escaped, and core's answers."""
+"""Muffin responses: muffin-session's HTML redirect page, escaped, core's answers, and
+responses a session was saved into."""
 
 from __future__ import annotations
 
 import html
+from collections.abc import Awaitable, Generator
+from typing import Any, cast
 from urllib.parse import quote, urlsplit
 
 from asgi_tools import Response, ResponseHTML
 from asgi_tools.types import TASGIReceive, TASGIScope, TASGISend
+from typing_extensions import Self
 
 from satchel.answers import Answer
 
@@ -47,3 +51,51 @@ class ResponseAnswer(Response):
             await send({"type": "websocket.close", "code": self.close_code})
         else:
             await super().__call__(scope, receive, send)
+
+
+_PENDING = "_satchel_pending"
+
+
+class SavedResponse(Response):
+    """A response a session was saved into, as `Plugin.save_to_response`, ``login`` and
+    ``logout`` return it: the very object given, its class extended by this one (so
+    isinstance holds as before), and awaitable to itself, so those calls work awaited
+    or not. A save a store backend still has to write is done when the response is
+    awaited, or else when Muffin sends it."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, Self]:
+        pending: Awaitable[Any] | None = self.__dict__.pop(_PENDING, None)
+        if pending is not None:
+            yield from pending.__await__()
+        return self
+
+    async def __call__(self, scope: TASGIScope, receive: TASGIReceive, send: TASGISend) -> None:
+        pending: Awaitable[Any] | None = self.__dict__.pop(_PENDING, None)
+        if pending is not None:
+            await pending
+        await super().__call__(scope, receive, send)
+
+
+_SAVED: dict[type[Response], type[SavedResponse]] = {}
+
+
+def saved(response: Response, pending: Awaitable[Any] | None = None) -> SavedResponse:
+    """*response* itself as a `SavedResponse`, with *pending*: the save still to do."""
+    if not isinstance(response, SavedResponse):
+        kind = type(response)
+        extended = _SAVED.get(kind)
+        if extended is None:
+            body = {"__slots__": (), "__module__": kind.__module__, "__doc__": kind.__doc__}
+            extended = _SAVED[kind] = type(kind.__name__, (SavedResponse, kind), body)
+        response.__class__ = extended
+    if pending is not None:
+        before = response.__dict__.get(_PENDING)
+        response.__dict__[_PENDING] = pending if before is None else _both(before, pending)
+    return cast("SavedResponse", response)
+
+
+async def _both(first: Awaitable[Any], then: Awaitable[Any]) -> None:
+    await first
+    await then
