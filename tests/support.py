@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +123,31 @@ class Jar:
 def cookie_pairs(set_cookies: list[str]) -> str:
     """The Cookie header a fresh browser sends after these Set-Cookie values."""
     return Jar().receive(set_cookies).header
+
+
+@dataclass
+class Reply:
+    """One response as the legacy tests (tests/legacy/) see it: status, JSON body (or
+    text) and every Set-Cookie header."""
+
+    status: int
+    body: Any
+    set_cookies: list[str]
+
+    def cookie(self, name: str) -> str | None:
+        """The value the response sets for cookie *name* (None: not set, or expired)."""
+        return Jar().receive(self.set_cookies).cookies.get(name)
+
+    def expires(self, name: str) -> bool:
+        """Whether the response expires cookie *name*."""
+        return any(h.startswith(f"{name}=;") and "Max-Age=0" in h for h in self.set_cookies)
+
+
+Visit = Callable[..., Awaitable[Reply]]
+"""tests/legacy's ``visit`` fixture: ``await visit(app, "/path", cookie="a=b")``."""
+
+MakeApp = Callable[..., Any]
+"""tests/legacy's ``satchel_app`` fixture: a satchel_starlette app from options."""
 
 
 class RedisServer:

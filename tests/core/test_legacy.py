@@ -12,11 +12,20 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel
-from support import COOKIE_BACKENDS, OTHER_SECRET, SECRET, START, FrozenClock, make_settings
+from support import (
+    COOKIE_BACKENDS,
+    OTHER_SECRET,
+    SECRET,
+    START,
+    FrozenClock,
+    cookie_pairs,
+    make_settings,
+)
 
 from satchel import (
     ConfigurationError,
     LegacyFormat,
+    LegacyStore,
     RobynFormat,
     SessionManager,
     SessionSettings,
@@ -195,3 +204,110 @@ def test_legacy_settings_that_cannot_work_are_refused(
         options["allow_unsigned"] = True
     with pytest.raises(ConfigurationError, match=message):
         SessionSettings(**options)
+
+
+# -- the seam: legacy stores (I/O, so fetched in `load`) and legacy cookie names ---------
+
+
+class _Store:
+    """A `LegacyStore` double: ids ``old-<n>`` hold ``{"n": n}``; it counts its calls."""
+
+    def __init__(self) -> None:
+        self.fetched: list[str] = []
+        self.discarded: list[str] = []
+
+    async def fetch(self, value: str, now: int) -> dict[str, Any] | None:
+        self.fetched.append(value)
+        return {"n": int(value[4:])} if value.startswith("old-") else None
+
+    async def discard(self, value: str) -> None:
+        self.discarded.append(value)
+
+
+@pytest.mark.parametrize("backend", ["signed", "memory"])
+async def test_a_legacy_store_is_fetched_in_load_and_its_record_discarded_by_the_first_write(
+    clock: FrozenClock, backend: str
+) -> None:
+    store = _Store()
+    assert isinstance(store, LegacyStore)
+    manager = SessionManager(make_settings(backend=backend), clock=clock, legacy=[store])
+    assert manager.load_nowait("session=old-1") is None  # I/O: the adapter awaits load
+    session = await manager.load("session=old-1")
+    assert store.fetched == ["old-1"]  # before the handler touched anything
+    assert dict(session) == {"n": 1}
+    assert session.is_new
+    [header] = await manager.commit(session)
+    assert store.discarded == ["old-1"]
+    session["m"] = 2
+    assert len(await manager.commit(session)) == 1
+    assert store.discarded == ["old-1"]  # retired once
+    again = await manager.load(cookie_pairs([header]))
+    assert again["n"] == 1
+    assert store.fetched == ["old-1"]
+
+
+async def test_a_legacy_format_that_vouches_spares_the_legacy_stores_io(clock: FrozenClock) -> None:
+    store = _Store()
+    manager = SessionManager(
+        make_settings(), clock=clock, legacy=[store, RobynFormat([ROBYN_SECRET])]
+    )
+    session = await manager.load(f"session={robyn_cookie({'d': {'a': 1}})}")
+    assert dict(session) == {"a": 1}
+    assert store.fetched == []
+
+
+async def test_a_legacy_reader_that_is_neither_kind_is_refused() -> None:
+    with pytest.raises(TypeError, match="neither a LegacyFormat nor a LegacyStore"):
+        SessionManager(make_settings(), legacy=[object()])  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize("shape", ["header", "asgi", "mapping"])
+async def test_the_incumbents_cookie_is_read_under_its_own_name_and_expired_once(
+    clock: FrozenClock, shape: str
+) -> None:
+    manager = _manager(clock, cookie_name="sid", legacy_cookie_name="session")
+    value = robyn_cookie({"d": {"a": 1}})
+    cookies: Any = {
+        "header": f"other=1; session={value}",
+        "asgi": [
+            (b"host", b"x"),
+            (b"cookie", b"other=1"),
+            (b"cookie", f"session={value}".encode()),
+        ],
+        "mapping": {"other": "1", "session": value},
+    }[shape]
+    session = await manager.load(cookies)
+    assert dict(session) == {"a": 1}
+    headers = await manager.commit(session)
+    assert [h.split("=")[0] for h in headers] == ["sid", "session"]
+    assert headers[1].startswith("session=; Max-Age=0;")
+    session["b"] = 2
+    assert [h.split("=")[0] for h in await manager.commit(session)] == ["sid"]
+
+
+async def test_an_incumbents_cookie_sent_twice_is_not_read(clock: FrozenClock) -> None:
+    manager = _manager(clock, cookie_name="sid", legacy_cookie_name="session")
+    value = robyn_cookie({"d": {"a": 1}})
+    session = await manager.load(f"session={value}; session={value}")
+    assert dict(session) == {}
+
+
+async def test_without_legacy_readers_the_legacy_cookie_name_is_ignored(clock: FrozenClock) -> None:
+    manager = SessionManager(make_settings(cookie_name="sid", legacy_cookie_name="session"))
+    assert manager.load_nowait(None) is not None
+    session = await manager.load(f"session={robyn_cookie({'d': {'a': 1}})}")
+    assert dict(session) == {}
+    session["x"] = 1
+    assert [h.split("=")[0] for h in await manager.commit(session)] == ["sid"]
+
+
+async def test_closing_the_manager_closes_the_legacy_stores(clock: FrozenClock) -> None:
+    class Closing(_Store):
+        closed = False
+
+        async def aclose(self) -> None:
+            self.closed = True
+
+    store = Closing()
+    await SessionManager(make_settings(), legacy=[store]).aclose()
+    assert store.closed

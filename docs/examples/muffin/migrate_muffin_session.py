@@ -1,7 +1,8 @@
 """A Muffin app that used muffin-session, moved to satchel-muffin (app.py).
 
 The changed lines carry a comment: the import, the secret, and an ``await`` before
-each of the four methods that became coroutines. The rest is muffin-session's API.
+``load_from_request``, the one method that became a coroutine. The rest is
+muffin-session's API, called as muffin-session's README calls it.
 """
 
 import muffin
@@ -30,20 +31,20 @@ async def home(request: muffin.Request) -> muffin.Response:
     data = await session.load_from_request(request)  # was: session.load_from_request(...)
     data["visits"] = data.get("visits", 0) + 1
     user = await session.load_user(request)
-    return await session.save_to_response(data, f"{data['visits']} visits, user: {user}")
+    return session.save_to_response(data, f"{data['visits']} visits, user: {user}")
 
 
 @app.route("/login", methods="POST")
 async def login(request: muffin.Request) -> muffin.Response | None:
     name = str((await request.form()).get("name", ""))
     redirect = muffin.ResponseRedirect("/", status_code=303)
-    return await session.login(request, name, response=redirect)  # was: no await
+    return session.login(request, name, response=redirect)
 
 
 @app.route("/logout", methods="POST")
 async def logout(request: muffin.Request) -> muffin.Response | None:
     redirect = muffin.ResponseRedirect("/", status_code=303)
-    return await session.logout(request, response=redirect)  # was: no await
+    return session.logout(request, response=redirect)
 
 
 @app.route("/admin", methods="GET")

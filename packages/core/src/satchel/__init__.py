@@ -25,7 +25,17 @@ from satchel.errors import (
     SessionTooLarge,
 )
 from satchel.keys import generate_key
-from satchel.legacy import LegacyFormat, RobynFormat
+from satchel.legacy import (
+    AsgiSessionsBase64Format,
+    AsgiSessionsFernetFormat,
+    AsgiSessionsJWTFormat,
+    LegacyFormat,
+    LegacyStore,
+    RobynFormat,
+    StarletteFormat,
+    StarsessionsCookieFormat,
+    StarsessionsStore,
+)
 from satchel.manager import Cookies, SessionManager
 from satchel.protocols import (
     Backend,
@@ -67,6 +77,9 @@ __all__ = [
     "AESGCMBackend",
     "Aliases",
     "Answer",
+    "AsgiSessionsBase64Format",
+    "AsgiSessionsFernetFormat",
+    "AsgiSessionsJWTFormat",
     "Backend",
     "BackendName",
     "BackendUnavailable",
@@ -86,6 +99,7 @@ __all__ = [
     "JWTBackend",
     "LegacyFormat",
     "LegacyFormatName",
+    "LegacyStore",
     "LimitsCookieSize",
     "MemoryStore",
     "OnConflict",
@@ -108,6 +122,9 @@ __all__ = [
     "SessionTooLarge",
     "SignedBackend",
     "Sources",
+    "StarletteFormat",
+    "StarsessionsCookieFormat",
+    "StarsessionsStore",
     "configure",
     "generate_key",
     "log_misconfigured",

@@ -6,13 +6,13 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from satchel._state import SessionState
 from satchel.backends import build_backend
 from satchel.cookies import DefaultCookiePolicy
 from satchel.errors import BackendUnavailable, BadCookie, SessionEnded
-from satchel.legacy import LegacyFormat, _readers
+from satchel.legacy import LegacyFormat, LegacyStore, _expiring, _Origin, _readers
 from satchel.protocols import (
     Backend,
     ClosesConnections,
@@ -46,10 +46,20 @@ _PRIVATE = (b"cache-control", b"private")
 
 @dataclass(frozen=True, slots=True)
 class _Fetched:
-    """What a store backend returned in `load`, waiting for the first touch."""
+    """What `load` fetched (a store's record, a legacy session), waiting for the first touch."""
 
     incoming: CookieValue | None
     record: Record | None
+    migrated: tuple[dict[str, Any], _Origin] | None = None
+    """What a legacy reader found, when the backend had no record."""
+
+
+@dataclass(slots=True)
+class _Migrated(SessionState):
+    """A session read from an incumbent's cookie: the commit that first writes (or
+    expires) satchel's cookie also retires the old cookie and record."""
+
+    origin: _Origin | None = None
 
 
 class SessionManager:
@@ -59,17 +69,24 @@ class SessionManager:
     `SessionSettings`, or from explicit backend, serializer and cookie policy
     objects. Adapters call `load` when a request arrives and `commit` (or
     `commit_headers`) when the response starts; they decide nothing themselves.
-    *legacy* replaces the readers of incumbent cookies that ``legacy_formats`` names.
+    *legacy* replaces the readers of incumbent sessions that ``legacy_formats`` names
+    (`LegacyFormat` and `LegacyStore` objects, such as `StarsessionsStore` over a
+    starsessions InMemoryStore).
     """
 
     __slots__ = (
         "_clock",
         "_close",
+        "_expire_legacy",
         "_identify",
         "_lazy",
         "_legacy",
+        "_legacy_cookie",
+        "_legacy_name",
+        "_legacy_stores",
         "_max_value",
         "_model",
+        "_nowait",
         "_persistent",
         "_refresh",
         "_revoke",
@@ -88,7 +105,7 @@ class SessionManager:
         serializer: Serializer | None = None,
         cookie: CookiePolicy | None = None,
         clock: Callable[[], float] = time.time,
-        legacy: Sequence[LegacyFormat] | None = None,
+        legacy: Sequence[LegacyFormat | LegacyStore] | None = None,
     ) -> None:
         self.settings = settings if settings is not None else SessionSettings()
         self.serializer: Serializer = serializer if serializer is not None else JSONSerializer()
@@ -102,7 +119,21 @@ class SessionManager:
         self._clock = clock
         self._lazy = isinstance(self.backend, CookieBackend)
         self._model = self.settings.data_model
-        self._legacy = tuple(legacy if legacy is not None else _readers(self.settings))
+        readers = tuple(legacy) if legacy is not None else _readers(self.settings)
+        for reader in readers:
+            if not isinstance(reader, LegacyFormat | LegacyStore):
+                raise TypeError(f"{reader!r} is neither a LegacyFormat nor a LegacyStore")
+        self._legacy = tuple(r for r in readers if not isinstance(r, LegacyStore))
+        self._legacy_stores = tuple(r for r in readers if isinstance(r, LegacyStore))
+        migrating = bool(readers)
+        different = self.settings.legacy_cookie_name not in (None, self.settings.cookie_name)
+        self._legacy_name = self.settings.legacy_cookie_name if migrating and different else None
+        self._legacy_cookie = (  # the incumbent's cookie, parsed as satchel's own is
+            None if self._legacy_name is None else DefaultCookiePolicy(self._legacy_name)
+        )
+        self._expire_legacy = _expiring(self.settings) if migrating else None
+        # a legacy store is I/O: then even a cookie backend's session is fetched in `load`
+        self._nowait = self._lazy and not self._legacy_stores
         refreshing = self.settings.rolling or self.settings.idle_timeout is not None
         self._refresh = int(self.settings.refresh_interval.total_seconds()) if refreshing else None
         self._persistent = self.settings.persistent
@@ -129,18 +160,20 @@ class SessionManager:
 
     def load_nowait(self, cookies: Cookies) -> Session | None:
         """The session for *cookies* at once when no I/O is needed (cookie backends,
-        which decode on first touch), else None: then await `load`. Adapters use it
-        to spare untouched requests even the cost of a coroutine."""
-        return Session(self, cookies) if self._lazy else None
+        which decode on first touch, unless a `LegacyStore` is configured), else None:
+        then await `load`. Adapters use it to spare untouched requests even the cost
+        of a coroutine."""
+        return Session(self, cookies) if self._nowait else None
 
     async def load(self, cookies: Cookies) -> Session:
         """The session for a request's cookies. Never raises for bad cookie input.
 
         With a cookie backend nothing is parsed or verified here: that happens
         when the handler first touches the session. A store backend fetches the
-        record now (one round trip), and raises `BackendUnavailable` if it cannot.
+        record now (one round trip), and raises `BackendUnavailable` if it cannot;
+        so does a `LegacyStore`, asked (for any backend) when there is no record.
         """
-        if self._lazy:
+        if self._nowait:
             return Session(self, cookies)
         return Session(self, await self._fetch(cookies))
 
@@ -151,20 +184,32 @@ class SessionManager:
 
     async def _fetch(self, cookies: Any) -> Any:
         """What `Session` decodes on first touch: the cookies themselves for a cookie
-        backend, the store's record (fetched now) for any other."""
-        if self._lazy:
+        backend, the store's record (fetched now) for any other, and what a legacy
+        reader found when there is no record (a `LegacyStore` is asked now)."""
+        if self._nowait:
             return cookies
         incoming = record = None
+        header = _header(cookies)
         try:
-            incoming = self.cookie.read(_header(cookies))
+            incoming = self.cookie.read(header)
             if incoming is not None:
-                record = await self.backend.read(self._checked(incoming), self.now())
+                value = self._checked(incoming)
+                if self._lazy:
+                    backend: CookieBackend = self.backend  # type: ignore[assignment]
+                    record = backend.unseal(value, self.now())
+                else:
+                    record = await self.backend.read(value, self.now())
         except BackendUnavailable:
             raise
         except Exception as exc:
             self._rejected(exc)
             record = None
-        return _Fetched(incoming, record)
+        migrated = None
+        if record is None and (self._legacy or self._legacy_stores):
+            legacy = self._legacy_value(header, incoming)
+            if legacy is not None:
+                migrated = self._migrate(legacy) or await self._recall(legacy)
+        return _Fetched(incoming, record, migrated)
 
     @property
     def can_revoke(self) -> bool:
@@ -201,9 +246,13 @@ class SessionManager:
         return await self._revoke(user_id)
 
     async def aclose(self) -> None:
-        """Release the backend's connections (adapters call it at application shutdown)."""
+        """Release the backend's connections, and those of legacy stores (adapters call it
+        at application shutdown)."""
         if self._close is not None:
             await self._close()
+        for store in self._legacy_stores:
+            if isinstance(store, ClosesConnections):
+                await store.aclose()
 
     def _checked(self, incoming: CookieValue) -> str:
         if len(incoming.value) > self._max_value:
@@ -213,11 +262,13 @@ class SessionManager:
     def _open(self, source: Any) -> SessionState:
         """Decode a session on its first touch (a fresh one if the cookie is bad)."""
         incoming = record = None
+        fetched = isinstance(source, _Fetched)
         try:
-            if isinstance(source, _Fetched):
+            if fetched:
                 incoming, record = source.incoming, source.record
             else:
-                incoming = self.cookie.read(_header(source))
+                source = _header(source)
+                incoming = self.cookie.read(source)
                 if incoming is not None:
                     backend: CookieBackend = self.backend  # type: ignore[assignment]
                     record = backend.unseal(self._checked(incoming), self.now())
@@ -232,23 +283,78 @@ class SessionManager:
                 return SessionState(data, record, incoming)
         except Exception as exc:
             self._rejected(exc)
-        if self._legacy and incoming is not None:
-            return self._migrate(incoming)
+        migrated = None
+        if fetched:
+            migrated = source.migrated
+        elif self._legacy:
+            legacy = self._legacy_value(source, incoming)
+            if legacy is not None:
+                migrated = self._migrate(legacy)
+        if migrated is not None:
+            # no record: the next commit writes satchel's cookie and retires the old one
+            return _Migrated(migrated[0], None, incoming, origin=migrated[1])
         return SessionState({}, None, incoming)
 
-    def _migrate(self, incoming: CookieValue) -> SessionState:
-        """A new session holding what a legacy format reads in a cookie the backend
-        refused (no record, so the next commit writes satchel's cookie); else fresh."""
+    def _legacy_value(
+        self, header: Mapping[str, str] | str | None, incoming: CookieValue | None
+    ) -> str | None:
+        """The incumbent's cookie: under ``legacy_cookie_name``, else satchel's own name."""
+        if self._legacy_cookie is not None:
+            try:
+                found = self._legacy_cookie.read(header)
+            except BadCookie:  # sent twice (cookie tossing): neither value is trusted
+                return None
+            return None if found is None else found.value or None
+        return None if incoming is None else incoming.value
+
+    def _migrate(self, value: str) -> tuple[dict[str, Any], _Origin] | None:
+        """What the first legacy format to vouch for cookie *value* reads in it."""
         for legacy in self._legacy:
             try:
-                data = legacy.read(incoming.value, self.now())
-                if isinstance(data, dict):
-                    if self._model is not None:
-                        self._model.model_validate(data)
-                    return SessionState(data, None, incoming)
+                data = legacy.read(value, self.now())
+                if self._usable(data):
+                    return data, _Origin(value)
             except Exception as exc:
                 self._rejected(exc)
-        return SessionState({}, None, incoming)
+        return None
+
+    async def _recall(self, value: str) -> tuple[dict[str, Any], _Origin] | None:
+        """What the first `LegacyStore` holding the session cookie *value* names holds.
+        A store that does not answer raises `BackendUnavailable`."""
+        for store in self._legacy_stores:
+            try:
+                data = await store.fetch(value, self.now())
+                if self._usable(data):
+                    return data, _Origin(value, store)
+            except BackendUnavailable:
+                raise
+            except Exception as exc:
+                self._rejected(exc)
+        return None
+
+    def _usable(self, data: object) -> TypeGuard[dict[str, Any]]:
+        """Whether a legacy reader's *data* can become the session (a non-empty dict
+        that fits the data model; a misfit raises, and is logged as refused)."""
+        if not isinstance(data, dict) or not data:
+            return False
+        if self._model is not None:
+            self._model.model_validate(data)
+        return True
+
+    async def _retire(self, origin: _Origin | None) -> list[str]:
+        """Retire a migrated session's origin: delete its store record (best effort: the
+        store's TTL ends it otherwise) and expire the old cookie where satchel's own
+        does not replace it."""
+        if origin is not None and origin.store is not None:
+            try:
+                await origin.store.discard(origin.value)
+            except Exception as exc:
+                logger.warning(
+                    "the migrated session's old record could not be deleted (%s); "
+                    "it ends with its store's expiry",
+                    type(exc).__name__,
+                )
+        return [] if self._expire_legacy is None else [self._expire_legacy]
 
     def _rejected(self, exc: Exception) -> None:
         if isinstance(exc, BadCookie):
@@ -280,6 +386,12 @@ class SessionManager:
         data, record, incoming = session, state.record, state.incoming
         if not data:
             if record is None:
+                if type(state) is _Migrated:  # ended before its first write: end the old one
+                    session._state = SessionState(None)
+                    retired = await self._retire(state.origin)
+                    if self._legacy_name is None:
+                        retired += self.cookie.render(None, max_age=None, previous=incoming)
+                    return retired
                 return []
             await self.backend.delete(record)
             session._state = SessionState(None)
@@ -328,6 +440,8 @@ class SessionManager:
             False,
             state.clean,
         )
+        if type(state) is _Migrated:
+            return headers + await self._retire(state.origin)
         return headers
 
     async def commit_pairs(

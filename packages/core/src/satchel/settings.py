@@ -10,6 +10,7 @@ variable), rather than as a cookie the browser silently refuses.
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import os
 import re
 import warnings
@@ -52,8 +53,28 @@ JWTAlgorithm = Literal["HS256", "HS384", "HS512", "EdDSA", "ES256"]
 MAX_COOKIE_AGE = timedelta(days=400)
 """Browsers cap Max-Age and Expires at 400 days (RFC 6265bis)."""
 
-LegacyFormatName = Literal["robyn"]
-"""The incumbent cookie formats satchel reads (``legacy_formats``): ``robyn``."""
+LegacyFormatName = Literal[
+    "starlette",
+    "starsessions",
+    "starsessions-redis",
+    "asgi-sessions-jwt",
+    "asgi-sessions-fernet",
+    "asgi-sessions-base64",
+    "robyn",
+]
+"""The incumbent formats satchel reads (``legacy_formats``): Starlette's SessionMiddleware,
+starsessions' CookieStore and its Redis records, asgi-sessions' (and muffin-session's)
+JWT, Fernet and base64 cookies, and Robyn's built-in sessions."""
+
+UNSIGNED_LEGACY_FORMATS: frozenset[str] = frozenset({"asgi-sessions-base64", "starsessions-redis"})
+"""Legacy formats that need no secret: unsigned cookies, and a store's random ids."""
+
+_LEGACY_EXTRAS = {
+    "asgi-sessions-jwt": ("jwt", "PyJWT", "jwt"),
+    "asgi-sessions-fernet": ("cryptography", "cryptography", "crypto"),
+    "starsessions-redis": ("redis", "redis-py", "redis"),
+}
+"""What each legacy format imports: module, its distribution, satchel-core's extra."""
 
 OnConflict = Literal["overwrite", "raise"]
 """What a commit does when another request changed the same key first (``on_conflict``)."""
@@ -71,7 +92,9 @@ Seconds = int | float | timedelta
 """A duration: seconds, or a `timedelta`."""
 
 ENV_PREFIX = "SESSION_"
-SECRET_FIELDS = frozenset({"secret_key", "secret_key_fallbacks", "legacy_secret_keys", "redis_url"})
+SECRET_FIELDS = frozenset(
+    {"secret_key", "secret_key_fallbacks", "legacy_secret_keys", "redis_url", "legacy_redis_url"}
+)
 """Settings whose values never appear in an error, a log or a repr."""
 FOREIGN_VARIABLES = frozenset({"SESSION_MANAGER"})
 """``SESSION_*`` variables that belong to something else (X11's session manager)."""
@@ -117,6 +140,12 @@ class SessionOptions(TypedDict, total=False):
     on_conflict: OnConflict
     legacy_formats: Sequence[LegacyFormatName] | str
     legacy_secret_keys: Sequence[str | SecretStr] | str
+    legacy_max_age: Seconds | None
+    legacy_cookie_name: str | None
+    legacy_cookie_path: str
+    legacy_cookie_domain: str | None
+    legacy_redis_url: str | SecretStr | None
+    legacy_store_prefix: str
 
 
 class SessionSettings(BaseSettings):
@@ -295,21 +324,49 @@ class SessionSettings(BaseSettings):
     always merge."""
 
     legacy_formats: Annotated[list[LegacyFormatName], NoDecode] = Field(default_factory=list)
-    """Incumbent cookie formats to read, so users stay logged in across a move (``robyn``:
-    Robyn's built-in sessions), as a JSON list or separated by commas. A cookie the
-    backend rejects that one of them verifies loads as a new session, written in
-    satchel's format on its next commit; anything else is a fresh session."""
+    """Incumbent session formats to read, so users stay logged in across a move, as a
+    JSON list or separated by commas: ``starlette``, ``starsessions`` (its CookieStore),
+    ``starsessions-redis`` (its RedisStore's records), ``asgi-sessions-jwt``,
+    ``asgi-sessions-fernet``, ``asgi-sessions-base64`` (also muffin-session's) and
+    ``robyn``. A cookie satchel's backend rejects that one of them verifies loads as a
+    new session, written in satchel's format on its next commit; anything else is a
+    fresh session."""
 
     legacy_secret_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
-    """The incumbent's secrets for `legacy_formats` (any length), as a JSON list or
-    separated by commas; unset, `secret_key` and its fallbacks are tried."""
+    """The incumbent's secrets for `legacy_formats`, as a JSON list or separated by
+    commas; unset, `secret_key` and its fallbacks are tried. Any length is accepted, for
+    reading only: one shorter than 32 bytes is logged as a warning at start-up."""
+
+    legacy_max_age: timedelta | None = None
+    """How old a legacy cookie's timestamp may be: Starlette's ``max_age`` (unset: its
+    14 days), starsessions' ``lifetime`` (unset: the 360 days of its ``lifetime=0``) and
+    the age of an asgi-sessions Fernet token (unset: `max_age`; asgi-sessions checks none)."""
+
+    legacy_cookie_name: str | None = None
+    """The incumbent's cookie name when it differs from `cookie_name`: the legacy cookie
+    is read there, and the first write of satchel's cookie expires it. Unset: the
+    incumbent used `cookie_name`, which satchel's own cookie then replaces."""
+
+    legacy_cookie_path: str = "/"
+    """The Path of the incumbent's cookie, for the Set-Cookie that expires it."""
+
+    legacy_cookie_domain: str | None = None
+    """The Domain of the incumbent's cookie, if it set one, for the Set-Cookie that
+    expires it."""
+
+    legacy_redis_url: SecretStr | None = None
+    """The Redis holding starsessions' records (``starsessions-redis``); unset,
+    `redis_url`. Secret, since it may hold a password."""
+
+    legacy_store_prefix: str = "starsessions."
+    """The key prefix of starsessions' Redis records (its RedisStore's ``prefix``)."""
 
     @model_validator(mode="before")
     @classmethod
     def _browser_session(cls, data: Any) -> Any:
         return _browser_session(data)
 
-    @field_validator("secret_key", mode="before")
+    @field_validator("secret_key", "legacy_redis_url", mode="before")
     @classmethod
     def _secret(cls, value: Any) -> Any:
         return _secret_text(value)
@@ -333,40 +390,40 @@ class SessionSettings(BaseSettings):
     def _any_case(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
 
-    @field_validator("cookie_name")
+    @field_validator("cookie_name", "legacy_cookie_name")
     @classmethod
-    def _check_name(cls, value: str) -> str:
-        if not _TOKEN.fullmatch(value):
+    def _check_name(cls, value: str | None) -> str | None:
+        if value is not None and not _TOKEN.fullmatch(value):
             raise ValueError("must be an HTTP token (letters, digits, !#$%&'*+-.^_`|~)")
         return value
 
-    @field_validator("cookie_path", mode="before")
+    @field_validator("cookie_path", "legacy_cookie_path", mode="before")
     @classmethod
     def _every_path(cls, value: Any) -> Any:
         return "/" if value is None else value
 
-    @field_validator("cookie_path")
+    @field_validator("cookie_path", "legacy_cookie_path")
     @classmethod
     def _check_path(cls, value: str) -> str:
         if not _PATH.fullmatch(value):
             raise ValueError("must start with / and hold no ';', space or control character")
         return value
 
-    @field_validator("cookie_domain")
+    @field_validator("cookie_domain", "legacy_cookie_domain")
     @classmethod
     def _check_domain(cls, value: str | None) -> str | None:
         if value is not None and not _DOMAIN.fullmatch(value):
             raise ValueError("must be a host name such as example.com")
         return value
 
-    @field_validator("max_age", "idle_timeout", "refresh_interval", mode="before")
+    @field_validator("max_age", "idle_timeout", "refresh_interval", "legacy_max_age", mode="before")
     @classmethod
     def _seconds(cls, value: Any) -> Any:
         if isinstance(value, str) and re.fullmatch(r"\s*\d+(\.\d+)?\s*", value):
             return float(value)
         return value
 
-    @field_validator("max_age", "idle_timeout", "refresh_interval")
+    @field_validator("max_age", "idle_timeout", "refresh_interval", "legacy_max_age")
     @classmethod
     def _positive(cls, value: timedelta | None) -> timedelta | None:
         if value is not None and value.total_seconds() < 1:
@@ -423,12 +480,65 @@ class SessionSettings(BaseSettings):
                         f"{{secret_key_fallbacks}}[{index}] must be at least "
                         f"{MIN_SECRET_BYTES} bytes"
                     )
-        if self.legacy_secret_keys and not self.legacy_formats:
-            yield "{legacy_secret_keys} is given without {legacy_formats}: name the format"
-        if self.legacy_formats and not (self.legacy_secret_keys or self.secret_key):
+        yield from self._legacy_problems()
+
+    def _legacy_problems(self) -> Iterator[str]:
+        """The problems of the legacy settings (`legacy_formats` and its company)."""
+        formats = dict.fromkeys(self.legacy_formats)
+        signed = [f for f in formats if f not in UNSIGNED_LEGACY_FORMATS]
+        if self.legacy_secret_keys and not signed:
+            yield (
+                "{legacy_secret_keys} is given without {legacy_formats} naming a signed "
+                "format: name the incumbent's format"
+            )
+        if signed and not (self.legacy_secret_keys or self.secret_key):
             yield "{legacy_formats} needs the incumbent's secret: set {legacy_secret_keys}"
         if any(not s.get_secret_value() for s in self.legacy_secret_keys):
             yield "{legacy_secret_keys} may not hold an empty secret"
+        if "asgi-sessions-base64" in formats and not self.allow_unsigned:
+            yield (
+                "{legacy_formats}=['asgi-sessions-base64'] reads cookies anyone can forge; "
+                "set {allow_unsigned}=True to accept them anyway"
+            )
+        if "asgi-sessions-fernet" in formats and not any(
+            len(s) <= 32 and s.isascii() for s in self._legacy_secrets()
+        ):
+            yield (
+                "{legacy_formats}=['asgi-sessions-fernet'] needs the asgi-sessions secret "
+                "(at most 32 ASCII characters: asgi-sessions fails on longer ones) in "
+                "{legacy_secret_keys}"
+            )
+        if "starsessions-redis" in formats:
+            if self.legacy_redis_url is None and self.redis_url is None:
+                yield (
+                    "{legacy_formats}=['starsessions-redis'] needs the Redis of starsessions' "
+                    "records: set {legacy_redis_url} (or {redis_url})"
+                )
+        elif self.legacy_redis_url is not None:
+            yield ("{legacy_redis_url} is given without 'starsessions-redis' in {legacy_formats}")
+        for name in formats:
+            module, distribution, extra = _LEGACY_EXTRAS.get(name, (None, "", ""))
+            if module is not None and importlib.util.find_spec(module) is None:
+                yield (
+                    f"{{legacy_formats}}=[{name!r}] needs {distribution}: "
+                    f"pip install 'satchel-core[{extra}]'"
+                )
+        legacy_name = (self.legacy_cookie_name or "").lower()
+        if legacy_name.startswith("__host-") and (
+            self.legacy_cookie_path != "/" or self.legacy_cookie_domain is not None
+        ):
+            yield (
+                "a __Host- {legacy_cookie_name} was set with Path=/ and no Domain: "
+                "{legacy_cookie_path} must be '/' and {legacy_cookie_domain} unset"
+            )
+
+    def _legacy_secrets(self) -> list[str]:
+        """The secrets the legacy formats try: `legacy_secret_keys`, else `secret_key`
+        and its fallbacks."""
+        secrets = self.legacy_secret_keys or [
+            s for s in (self.secret_key, *self.secret_key_fallbacks) if s is not None
+        ]
+        return [s.get_secret_value() for s in secrets]
 
     @classmethod
     def development(cls, **options: Unpack[SessionOptions]) -> SessionSettings:
