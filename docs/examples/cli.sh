@@ -9,7 +9,7 @@ from satchel import SessionManager, SessionSettings
 async def issue() -> str:
     manager = SessionManager(SessionSettings())
     session = await manager.load(None)
-    session["user_id"] = 42
+    session.login(42)
     return (await manager.commit(session))[0].split(";", 1)[0]
 
 print(asyncio.run(issue()))

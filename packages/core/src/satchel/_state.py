@@ -29,6 +29,9 @@ class SessionState:
     """Nothing written and nothing mutable handed out: commit may skip serializing."""
     cleared: bool = False
     """`Session.clear` ran: a later anonymous write starts a new session."""
+    user: Any = None
+    """The user id (under ``user_key``) the session held when loaded or last committed: a
+    commit that finds another one, however it was written, gives a new identity."""
 
 
 class SessionEngine(Protocol):

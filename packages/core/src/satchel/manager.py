@@ -398,6 +398,9 @@ class SessionManager:
             return self.cookie.render(None, max_age=None, previous=incoming)
         now = self.now()
         regenerate = state.regenerate
+        user = dict.get(data, self.settings.user_key)  # dict's own get: no bookkeeping
+        if user != state.user:
+            regenerate = True  # the user changed, by login or a direct write: new identity
         unchanged = record is not None and not regenerate and state.clean
         if unchanged and (self._refresh is None or now - record.issued < self._refresh):  # type: ignore[union-attr]
             return []  # only immutable values were read: nothing can have changed
@@ -439,6 +442,8 @@ class SessionManager:
             CookieValue(value, max(stale, len(headers) - 1)),
             False,
             state.clean,
+            False,
+            user,
         )
         if type(state) is _Migrated:
             return headers + await self._retire(state.origin)

@@ -105,8 +105,10 @@ class Session(dict[str, Any]):
             )
         state = self._state = self._manager._open(self._source)
         _clear(self)
-        if state.data:
-            _update(self, state.data)
+        data = state.data
+        if data:
+            _update(self, data)
+            state.user = data.get(self._manager.settings.user_key)
         state.data = None  # the session holds the data from now on
         self.accessed = True
         self._source = None
@@ -354,10 +356,25 @@ class Session(dict[str, Any]):
             self._load()
         self._state.regenerate = True
 
-    def login(self, user_id: Any) -> None:
-        """Record *user_id* as the logged-in user under a new session identity."""
-        self.regenerate()
-        self[self._manager.settings.user_key] = user_id
+    def login(self, user_id: str | int) -> None:
+        """Record *user_id* as the logged-in user under a new session identity.
+
+        The same user logging in again keeps the session's data, and so does an
+        anonymous session (its cart carries over); a different user starts from empty
+        data but for the keys named in ``login_keeps``, as Django does. A user id is a
+        `str` or an `int` (not a bool); ``42`` and ``"42"`` are the same user.
+        """
+        _check_user_id(user_id)
+        if not self.accessed:
+            self._load()
+        settings = self._manager.settings
+        current = _dict_get(self, settings.user_key)
+        if current is not None and not _same_user(current, user_id):
+            kept = {k: _get(self, k) for k in settings.login_keeps if _contains(self, k)}
+            _clear(self)
+            _update(self, kept)
+        self._state.regenerate = True
+        self[settings.user_key] = user_id
 
     def logout(self) -> None:
         """End the session (`clear`): all data goes, the cookie expires, a stored record
@@ -412,6 +429,18 @@ class Session(dict[str, Any]):
     def set_model(self, instance: BaseModel) -> None:
         """Write a model's fields into the session (JSON mode, so dates become strings)."""
         self.update(instance.model_dump(mode="json"))
+
+
+def _check_user_id(user_id: object) -> None:
+    """Refuse a user id that is not a `str` or an `int` (a bool is not one)."""
+    if type(user_id) is bool or not isinstance(user_id, str | int):
+        raise TypeError(f"a user id is a str or an int, not {type(user_id).__name__}")
+
+
+def _same_user(a: object, b: object) -> bool:
+    """Whether two user ids name one user: ``42`` and ``"42"`` do (the index keys both
+    by their text)."""
+    return str(a) == str(b)
 
 
 def _is_flash(entry: Any) -> bool:

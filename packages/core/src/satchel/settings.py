@@ -131,6 +131,7 @@ class SessionOptions(TypedDict, total=False):
     jwt_algorithm: JWTAlgorithm
     jwt_issuer: str
     user_key: str
+    login_keeps: Sequence[str] | str
     data_model: type[BaseModel] | str | None
     redis_url: str | SecretStr | None
     store_prefix: str
@@ -293,7 +294,13 @@ class SessionSettings(BaseSettings):
     """The JWT ``iss`` claim, required on decode."""
 
     user_key: str = "user_id"
-    """The session key that holds the logged-in user's id (`Session.login`)."""
+    """The session key that holds the logged-in user's id (`Session.login`). A write that
+    changes it, by `login` or directly, gives the session a new identity at commit."""
+
+    login_keeps: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Session keys kept when a different user logs in (a cart, a theme), as a JSON list
+    or separated by commas; everything else starts empty, so nothing of one user's
+    session (roles, an MFA flag) carries over to the next."""
 
     data_model: ImportString[type[BaseModel]] | None = None
     """A pydantic model that session data must satisfy: data that fails on load is a
@@ -371,7 +378,9 @@ class SessionSettings(BaseSettings):
     def _secret(cls, value: Any) -> Any:
         return _secret_text(value)
 
-    @field_validator("secret_key_fallbacks", "legacy_formats", "legacy_secret_keys", mode="before")
+    @field_validator(
+        "secret_key_fallbacks", "legacy_formats", "legacy_secret_keys", "login_keeps", mode="before"
+    )
     @classmethod
     def _split_fallbacks(cls, value: Any) -> Any:
         if isinstance(value, str):
