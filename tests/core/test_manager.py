@@ -920,8 +920,60 @@ async def test_commit_pairs_adds_what_commit_headers_adds_as_text() -> None:
     assert [name for name, _ in added] == ["set-cookie", "vary", "cache-control"]
     assert added[1:] == [("vary", "Cookie"), ("cache-control", "private")]
     session["a"] = 2
-    kept = await manager.commit_pairs(session, ["Accept, cookie"], cache_control=True)
+    kept = await manager.commit_pairs(session, ["Accept, cookie"], ["no-store"])
     assert [name for name, _ in kept] == ["set-cookie"]  # the app's Vary and Cache-Control stay
     untouched = manager.load_nowait(None)
     assert untouched is not None
     assert await manager.commit_pairs(untouched) == []  # untouched: nothing
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("public, max-age=3600", "private, max-age=3600"),
+        ("s-maxage=60, max-age=0", "private, max-age=0"),
+        ("PUBLIC", "private"),
+        ("no-cache", "private, no-cache"),
+    ],
+)
+async def test_a_response_carrying_a_session_cookie_is_never_stored_by_a_shared_cache(
+    given: str, expected: str
+) -> None:
+    manager = SessionManager(make_settings())
+    session = await manager.load(None)
+    session["a"] = 1
+    headers = await manager.commit_headers(session, [(b"cache-control", given.encode())])
+    assert headers[0] == (b"cache-control", expected.encode())  # rewritten where it stood
+    assert [n for n, _ in headers].count(b"cache-control") == 1
+    session["a"] = 2
+    pairs = await manager.commit_pairs(session, (), [given])
+    assert ("cache-control", expected) in pairs  # to replace the response's own
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("given", ["private, max-age=60", "no-store", 'private="set-cookie"'])
+async def test_a_cache_control_that_keeps_shared_caches_out_is_left_alone(given: str) -> None:
+    manager = SessionManager(make_settings())
+    session = await manager.load(None)
+    session["a"] = 1
+    headers = await manager.commit_headers(session, [(b"cache-control", given.encode())])
+    assert headers[0] == (b"cache-control", given.encode())
+    session["a"] = 2
+    assert all(
+        name != "cache-control" for name, _ in await manager.commit_pairs(session, (), [given])
+    )
+
+
+@pytest.mark.anyio
+async def test_a_public_response_that_only_read_the_session_keeps_its_cache_control() -> None:
+    manager = SessionManager(make_settings())
+    session = await manager.load(None)
+    session["a"] = 1
+    cookie = (await manager.commit(session))[0].split(";")[0]
+    reader = manager.load_nowait(cookie)
+    assert reader is not None
+    assert reader["a"] == 1
+    headers = await manager.commit_headers(reader, [(b"cache-control", b"public, max-age=60")])
+    assert headers[0] == (b"cache-control", b"public, max-age=60")  # no cookie: the app decides
+    assert (b"vary", b"Cookie") in headers

@@ -4,6 +4,7 @@ configuration, session rules and the store-down answer are all core's."""
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Awaitable, Callable, Generator
 from inspect import isawaitable
 from typing import Any, TypeVar, cast, overload
@@ -28,7 +29,9 @@ from satchel_muffin.config import (
     session_cfg,
 )
 from satchel_muffin.request import Request
-from satchel_muffin.responses import ResponseAnswer, SavedResponse, saved
+from satchel_muffin.responses import ResponseAnswer, SavedResponse, same_origin, saved
+
+logger = logging.getLogger("satchel")
 
 View = TypeVar("View", bound=Callable[..., Awaitable[Any]])
 Loader = TypeVar("Loader", bound=Callable[[Any], Any])
@@ -187,8 +190,12 @@ class Plugin(BasePlugin):
         if session.accessed:  # else there is nothing to add
             headers = response.headers
             vary = [value for name, value in headers.items() if name.lower() == "vary"]
-            cache = any(name.lower() == "cache-control" for name in headers)
+            caching = [name for name in headers if name.lower() == "cache-control"]
+            cache = [value for name in caching for value in headers.getall(name)]
             for name, value in await self.manager.commit_pairs(session, vary, cache):
+                if name == "cache-control":  # replaces the response's own
+                    for spelled in caching:
+                        headers.popall(spelled, None)
                 headers.add(name.title(), value)
         return response
 
@@ -256,13 +263,19 @@ class Plugin(BasePlugin):
         **response_params: Any,
     ) -> Any:
         """The user if *checker* (default ``default_user_checker``) accepts it; else raise
-        *location* if it is a `ResponseError`, or ``redirect_type`` to it (``login_url``)."""
+        *location* if it is a `ResponseError`, or ``redirect_type`` to it (``login_url``).
+        A location a function computes per request must be a path on this site: any
+        other (``//evil.example/``, ``javascript:``) gives way to ``login_url``."""
         user = await self.load_user(request)
         if await _resolve((checker or self.config.default_user_checker)(user)):
             return user
         target: Any = self.config.login_url if location is None else location
         if callable(target) and not isinstance(target, BaseException):
             target = await _resolve(target(request))
+            if isinstance(target, str) and not same_origin(target):
+                logger.warning("a redirect to another site was refused; sent to login_url")
+                fallback = self.config.login_url
+                target = fallback if isinstance(fallback, str) else "/"
         if isinstance(target, BaseException):
             raise target
         raise self.config.redirect_type(str(target), **response_params)

@@ -20,10 +20,33 @@ _PAGE = (
 )
 
 
+def same_origin(location: str) -> bool:
+    """Whether *location* is a path on this site: ``/`` then anything but a second ``/``
+    or a ``\\`` (``//evil.example/`` is another site), with no space, quote, backslash
+    or control character anywhere (a browser may drop or reinterpret them)."""
+    return (
+        location.startswith("/")
+        and location[1:2] not in ("/", "\\")
+        and location.isprintable()
+        and not any(c in location for c in " \\\"'<>`")
+    )
+
+
+def _absolute(location: str) -> bool:
+    parts = urlsplit(location)
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.netloc)
+        and location.isprintable()
+        and not any(c in location for c in " \\\"'<>`")
+    )
+
+
 class ResponseHTMLRedirect(ResponseHTML, BaseException):
     """A page sending the browser on to *location* (a `Plugin` ``redirect_type`` for
-    clients that drop cookies set on a 3xx). Unlike muffin-session's, the location is
-    HTML-escaped and must be relative, http or https: no markup, no ``javascript:``."""
+    clients that drop cookies set on a 3xx). Unlike muffin-session's, the location must
+    be a path on this site or an absolute http(s) URL written in the app, never a
+    ``javascript:`` or scheme-relative (``//host``) one, and it is HTML-escaped."""
 
     def __init__(
         self,
@@ -32,8 +55,8 @@ class ResponseHTMLRedirect(ResponseHTML, BaseException):
         headers: dict[str, str] | None = None,
         content_type: str | None = None,
     ) -> None:
-        if urlsplit(location).scheme.lower() not in ("", "http", "https"):
-            raise ValueError("a redirect location must be relative, http or https")
+        if not (same_origin(location) or _absolute(location)):
+            raise ValueError("a redirect location must be a path on this site or http(s) URL")
         page = _PAGE.format(url=html.escape(location))  # quotes escaped too
         super().__init__(page, status_code=status_code, headers=headers, content_type=content_type)
         self.headers["location"] = quote(location, safe=":/?#[]@!$&'()*+,;=%~")

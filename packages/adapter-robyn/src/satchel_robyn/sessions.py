@@ -87,12 +87,15 @@ class RobynSessions:
         """Same as `SessionManager.commit_pairs`, but onto *response*'s headers: every
         Set-Cookie (one per chunk), ``Vary: Cookie`` and ``Cache-Control: private``."""
         headers = response.headers
-        vary = headers.get("vary")
+        vary, cache = headers.get("vary"), headers.get("cache-control")
         added = await self.manager.commit_pairs(
-            session, () if vary is None else (vary,), headers.contains("cache-control")
+            session, () if vary is None else (vary,), () if cache is None else (cache,)
         )
         for name, value in added:
-            headers.append(name, value)
+            if name == "cache-control":  # replaces the response's own
+                headers.set(name, value)
+            else:
+                headers.append(name, value)
 
     def open_request(self, request: Request) -> Request:
         """`before_request` for a cookie backend: no I/O, so a plain function (Robyn

@@ -450,19 +450,24 @@ class SessionManager:
         return headers
 
     async def commit_pairs(
-        self, session: Session, vary: Iterable[str] = (), cache_control: bool = False
+        self, session: Session, vary: Iterable[str] = (), cache_control: Iterable[str] = ()
     ) -> list[tuple[str, str]]:
-        """Same as `commit_headers`, for a framework whose headers are text: only what the
-        session adds to a response whose Vary headers are *vary* and which sets its own
-        Cache-Control when *cache_control* (no copy of the response's headers is made)."""
+        """Same as `commit_headers`, for a framework whose headers are text: what the
+        session gives a response whose Vary and Cache-Control values are *vary* and
+        *cache_control* (no copy of the response's headers is made). Every pair is
+        added, but a ``cache-control`` pair, which replaces the response's own."""
         if not session.accessed:
             return []
-        added = [("set-cookie", cookie) for cookie in await self.commit(session)]
+        cookies = await self.commit(session)
+        added = [("set-cookie", cookie) for cookie in cookies]
         tokens = {t.strip().lower() for value in vary for t in value.split(",")}
         if "cookie" not in tokens and "*" not in tokens:
             added.append(("vary", "Cookie"))
-        if not cache_control:
+        given = ", ".join(cache_control)
+        if not given:
             added.append(("cache-control", "private"))
+        elif cookies and (safe := _kept_private(given)) is not None:
+            added.append(("cache-control", safe))
         return added
 
     async def commit_headers(
@@ -470,31 +475,57 @@ class SessionManager:
     ) -> list[tuple[bytes, bytes]]:
         """Commit *session* and return a new list: *headers* plus what the session adds.
 
-        The input headers come first, unchanged and in order, and the additions
-        follow, so ``result[len(headers):]`` is exactly what the session added.
-        That is every Set-Cookie, and whenever the session was read or issued,
-        ``Vary: Cookie`` (unless already there) and ``Cache-Control: private``
-        (unless the response sets its own Cache-Control), so shared caches never
-        serve one user's page or cookie to another. *headers* is not modified.
+        The input headers come first, in order, and the additions follow, so
+        ``result[len(headers):]`` is exactly what the session added. That is every
+        Set-Cookie, and whenever the session was read or issued, ``Vary: Cookie``
+        (unless already there) and ``Cache-Control: private`` (unless the response
+        sets its own Cache-Control), so shared caches never serve one user's page or
+        cookie to another. The input headers are unchanged but for one thing: a
+        response that carries a session cookie is never stored by a shared cache,
+        so a Cache-Control that would allow it (``public``, ``s-maxage``) is made
+        ``private`` in place. *headers* is not modified.
         """
         result = list(headers)
         if not session.accessed:
             return result
         cookies = await self.commit(session)
-        vary = cache = False
-        for name, value in result:
+        vary = False
+        cache: list[int] = []
+        for index, (name, value) in enumerate(result):
             lowered = name.lower()
             if lowered == b"vary":
                 tokens = {t.strip().lower() for t in value.split(b",")}
                 vary = vary or b"cookie" in tokens or b"*" in tokens
             elif lowered == b"cache-control":
-                cache = True
+                cache.append(index)
+        if cookies and cache:
+            given = ", ".join(result[i][1].decode("latin-1") for i in cache)
+            if _kept_private(given) is not None:  # each header, rewritten where it stands
+                for i in cache:
+                    safe = _kept_private(result[i][1].decode("latin-1"))
+                    if safe is not None:
+                        result[i] = (result[i][0], safe.encode("latin-1"))
         result.extend((b"set-cookie", c.encode("latin-1")) for c in cookies)
         if not vary:
             result.append(_VARY)
         if not cache:
             result.append(_PRIVATE)
         return result
+
+
+def _kept_private(cache_control: str) -> str | None:
+    """*cache_control* made to keep a response out of shared caches (``private`` first,
+    ``public`` and ``s-maxage`` dropped), or None when it already does (``private``,
+    ``no-store``)."""
+    kept = []
+    for part in cache_control.split(","):
+        directive = part.strip()
+        name = directive.partition("=")[0].strip().lower()
+        if name in ("private", "no-store"):
+            return None
+        if directive and name not in ("public", "s-maxage"):
+            kept.append(directive)
+    return ", ".join(["private", *kept])
 
 
 def _header(cookies: Cookies) -> Mapping[str, str] | str | None:
