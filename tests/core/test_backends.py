@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import time
 from typing import Any
 
@@ -17,6 +18,7 @@ from satchel import (
     CookieBackend,
     FernetBackend,
     JWTBackend,
+    SessionManager,
     SignedBackend,
 )
 from satchel.backends import Keyring, Lifetime, Record, build_backend
@@ -432,3 +434,72 @@ def test_jwt_header_written_differently_but_valid_is_accepted() -> None:
     header = {"typ": "JWT", "kid": kid, "alg": "HS256"}  # another key order than satchel's
     token = _hand_signed(_jwt_key(backend), _valid_claims(), header)
     assert backend.unseal(token, START).payload == b'{"user_id":1}'
+
+
+# -- canonical tokens and unauthenticated input --------------------------------------------------
+
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def _stray_bits(segment: str) -> str | None:
+    """*segment* with its last character's unused bits set, or None when it has none."""
+    spare = {2: 0b1111, 3: 0b11}.get(len(segment) % 4)
+    if spare is None:
+        return None
+    return segment[:-1] + _ALPHABET[_ALPHABET.index(segment[-1]) | spare]
+
+
+@pytest.mark.parametrize("name", COOKIE_BACKENDS)
+def test_a_token_is_accepted_under_one_string_only(name: str) -> None:
+    backend = _backend(name, compress=False)
+    for created in range(START, START + 6):  # segments of every length modulo 4
+        token = backend.seal(_record(b'{"user_id":7,"cart":[1,2,%d]}' % created, created))
+        segments = token.split(".")
+        for index, segment in enumerate(segments):
+            variant = _stray_bits(segment)
+            if variant is None or variant == segment:
+                continue
+            forged = ".".join([*segments[:index], variant, *segments[index + 1 :]])
+            with pytest.raises(BadCookie):
+                backend.unseal(forged, created)
+
+
+def test_an_es256_signature_and_its_mirror_image_are_not_both_accepted() -> None:
+    backend = _backend("jwt", jwt_algorithm="ES256")
+    order = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+    for created in range(START, START + 20):  # about half of ES256 signatures have high s
+        token = backend.seal(_record(created=created))
+        head, body, signature = token.split(".")
+        raw = base64.urlsafe_b64decode(signature + "==")
+        s = int.from_bytes(raw[32:], "big")
+        assert s <= order // 2  # written in low-S form
+        mirror = raw[:32] + (order - s).to_bytes(32, "big")  # verifies mathematically
+        other = base64.urlsafe_b64encode(mirror).rstrip(b"=").decode()
+        backend.unseal(token, created)
+        with pytest.raises(BadCookie, match="low-S"):
+            backend.unseal(f"{head}.{body}.{other}", created)
+
+
+def _deep(depth: int = 3000) -> str:
+    return base64.urlsafe_b64encode(b"[" * depth).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("jwt", f"{_deep()}.e30.c2ln"),  # a JWT header: read before any key is needed
+        ("base64", _deep()),  # an unsigned payload
+    ],
+)
+def test_deeply_nested_json_without_a_key_is_one_debug_line(
+    name: str, value: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    manager = SessionManager(make_settings(backend=name, allow_unsigned=True))
+    with caplog.at_level(logging.DEBUG, logger="satchel"):
+        for _ in range(3):
+            session = manager.load_nowait({"session": value})
+            assert session is not None
+            assert dict(session) == {}
+    assert [r.levelno for r in caplog.records] == [logging.DEBUG] * 3
+    assert all(r.exc_info is None for r in caplog.records)
+    assert sum(len(r.getMessage()) for r in caplog.records) < 300

@@ -359,7 +359,7 @@ class SessionManager:
     def _rejected(self, exc: Exception) -> None:
         if isinstance(exc, BadCookie):
             self.reject(exc.reason)
-        elif isinstance(exc, ValueError | UnicodeError):
+        elif isinstance(exc, ValueError | UnicodeError | RecursionError):
             self.reject("session data is not valid", type(exc).__name__)
         else:
             logger.warning(

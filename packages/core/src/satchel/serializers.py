@@ -33,8 +33,12 @@ class JSONSerializer:
             raise SerializationError(f"session data is not JSON-serializable: {exc}") from None
 
     def loads(self, raw: bytes) -> dict[str, Any]:
-        """Deserialize a JSON object; anything else raises ValueError."""
-        data = self._decoder.decode(raw.decode("utf-8"))
+        """Deserialize a JSON object; anything else (nesting too deep for the parser
+        included) raises ValueError."""
+        try:
+            data = self._decoder.decode(raw.decode("utf-8"))
+        except RecursionError:
+            raise ValueError("session data nested too deeply") from None
         if type(data) is not dict:
             raise ValueError("session data is not a JSON object")
         return data

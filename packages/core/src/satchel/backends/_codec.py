@@ -14,6 +14,11 @@ _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 # base64url to standard base64; "+", "/" and "=" become "!", which strict decoding refuses
 _TO_STANDARD = bytes.maketrans(b"-_+/=", b"+/!!!")
 _PADDING = (b"", b"", b"==", b"=")
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+# the bits a last character may not carry, by the text's length modulo 4: an unpadded
+# base64url text whose last character has them set decodes like one without, so the
+# same bytes would pass under several strings
+_SPARE_BITS = (0, 0, 0b1111, 0b11)
 COMPRESS_MIN = 256
 """Payloads shorter than this are never worth compressing."""
 
@@ -26,23 +31,34 @@ def b64encode(data: bytes) -> str:
 if sys.version_info >= (3, 11):
 
     def b64decode(text: str) -> bytes:
-        """Strictly decode unpadded base64url; anything else is a `BadCookie`."""
+        """Strictly decode canonical unpadded base64url; anything else is a `BadCookie`."""
         try:
             data = text.encode("ascii").translate(_TO_STANDARD)
-            return binascii.a2b_base64(data + _PADDING[len(data) % 4], strict_mode=True)
+            decoded = binascii.a2b_base64(data + _PADDING[len(data) % 4], strict_mode=True)
         except (UnicodeEncodeError, binascii.Error):
             raise BadCookie("not base64url") from None
+        _canonical(text)
+        return decoded
 
 else:
 
     def b64decode(text: str) -> bytes:
-        """Strictly decode unpadded base64url; anything else is a `BadCookie`."""
+        """Strictly decode canonical unpadded base64url; anything else is a `BadCookie`."""
         if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
             raise BadCookie("not base64url")
         try:
-            return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         except (binascii.Error, ValueError):
             raise BadCookie("not base64url") from None
+        _canonical(text)
+        return decoded
+
+
+def _canonical(text: str) -> None:
+    """Refuse a text whose last character carries bits no encoder writes."""
+    spare = _SPARE_BITS[len(text) % 4]
+    if spare and _ALPHABET.index(text[-1]) & spare:
+        raise BadCookie("base64url with stray bits")
 
 
 def compress(payload: bytes) -> bytes | None:

@@ -140,6 +140,8 @@ class JWTBackend(SealedBackend):
         body = b64encode(json.dumps(claims, separators=(",", ":")).encode())
         signing_input = f"{self._current_header}.{body}"
         signature = self._signer.sign(signing_input.encode(), self._signing[self._current])
+        if self._algorithm == "ES256":
+            signature = _low_s(signature)
         return f"{signing_input}.{b64encode(signature)}"
 
     def unseal(self, value: str, now: int) -> Record:
@@ -148,17 +150,18 @@ class JWTBackend(SealedBackend):
         kid = self._headers.get(header)  # one of ours, byte for byte: nothing to parse
         if kid is None:
             kid = self._foreign_header(header)
+        raw = b64decode(signature)
+        if self._algorithm == "ES256" and _low_s(raw) != raw:
+            raise BadCookie("ES256 signature not in low-S form")  # (r, n - s) of a valid one
         try:
-            valid = self._signer.verify(
-                f"{header}.{body}".encode(), self._verifying[kid], b64decode(signature)
-            )
+            valid = self._signer.verify(f"{header}.{body}".encode(), self._verifying[kid], raw)
         except (ValueError, TypeError):  # e.g. an EC signature of the wrong length
             valid = False
         if not valid:
             raise BadCookie("bad JWT signature")
         try:
             claims = json.loads(b64decode(body))
-        except ValueError:
+        except (ValueError, RecursionError):
             raise BadCookie("JWT claims are not JSON") from None
         if not isinstance(claims, dict):
             raise BadCookie("JWT claims are not an object")
@@ -180,9 +183,11 @@ class JWTBackend(SealedBackend):
 
     def _foreign_header(self, segment: str) -> str:
         """The key id of a header satchel did not write itself, if it is acceptable."""
+        if len(segment) > _MAX_HEADER:  # unauthenticated: capped before it is parsed
+            raise BadCookie("JWT header too long")
         try:
             header = json.loads(b64decode(segment))
-        except ValueError:
+        except (ValueError, RecursionError):
             raise BadCookie("malformed JWT header") from None
         if not isinstance(header, dict) or header.get("alg") != self._algorithm:
             raise BadCookie("JWT algorithm is not the configured one")
@@ -192,6 +197,24 @@ class JWTBackend(SealedBackend):
         if not isinstance(kid, str) or kid not in self._verifying:
             raise BadCookie("signed with an unknown key")
         return kid
+
+
+_MAX_HEADER = 256
+"""The longest JWT header segment parsed (satchel's own are under 100 characters)."""
+
+_P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def _low_s(signature: bytes) -> bytes:
+    """An ES256 signature (r || s) in its low-S form: ``(r, s)`` and ``(r, n - s)`` both
+    verify, and only the one with ``s <= n / 2`` is written or accepted, so one session
+    has one token string."""
+    if len(signature) != 64:
+        return signature  # refused by the verifier
+    s = int.from_bytes(signature[32:], "big")
+    if s <= _P256_ORDER // 2:
+        return signature
+    return signature[:32] + (_P256_ORDER - s).to_bytes(32, "big")
 
 
 def _parts(token: str) -> list[str]:
