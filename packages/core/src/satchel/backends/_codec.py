@@ -15,10 +15,15 @@ _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 _TO_STANDARD = bytes.maketrans(b"-_+/=", b"+/!!!")
 _PADDING = (b"", b"", b"==", b"=")
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-# the bits a last character may not carry, by the text's length modulo 4: an unpadded
-# base64url text whose last character has them set decodes like one without, so the
-# same bytes would pass under several strings
-_SPARE_BITS = (0, 0, 0b1111, 0b11)
+# The last characters no encoder writes, by the text's length modulo 4: they carry bits
+# beyond the data, and decode like the character without them, so the same bytes would
+# pass under several strings.
+_STRAY = (
+    frozenset(),
+    frozenset(),
+    frozenset(c for i, c in enumerate(_ALPHABET) if i & 0b1111),
+    frozenset(c for i, c in enumerate(_ALPHABET) if i & 0b11),
+)
 COMPRESS_MIN = 256
 """Payloads shorter than this are never worth compressing."""
 
@@ -37,7 +42,8 @@ if sys.version_info >= (3, 11):
             decoded = binascii.a2b_base64(data + _PADDING[len(data) % 4], strict_mode=True)
         except (UnicodeEncodeError, binascii.Error):
             raise BadCookie("not base64url") from None
-        _canonical(text)
+        if text[-1:] in _STRAY[len(text) % 4]:
+            raise BadCookie("base64url with stray bits")
         return decoded
 
 else:
@@ -50,15 +56,9 @@ else:
             decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         except (binascii.Error, ValueError):
             raise BadCookie("not base64url") from None
-        _canonical(text)
+        if text[-1:] in _STRAY[len(text) % 4]:
+            raise BadCookie("base64url with stray bits")
         return decoded
-
-
-def _canonical(text: str) -> None:
-    """Refuse a text whose last character carries bits no encoder writes."""
-    spare = _SPARE_BITS[len(text) % 4]
-    if spare and _ALPHABET.index(text[-1]) & spare:
-        raise BadCookie("base64url with stray bits")
 
 
 def compress(payload: bytes) -> bytes | None:
