@@ -1,14 +1,16 @@
-"""What only the memory store has to prove: its bound and its lock."""
+"""What only the memory store has to prove: its bounds, its eviction order and its lock."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import time
+from collections.abc import Callable
 
 import pytest
 from support import FrozenClock, Jar, make_settings
 
-from satchel import MemoryStore, SessionManager
+from satchel import BackendUnavailable, MemoryStore, SessionManager
 
 pytestmark = pytest.mark.anyio
 
@@ -78,3 +80,98 @@ async def test_memory_store_keeps_bytes_not_live_objects(clock: FrozenClock) -> 
     jar = Jar().receive(await manager.commit(session))
     cart.append(2)  # a later change to the object must not reach the store
     assert (await manager.load(jar.header))["cart"] == [1]
+
+
+async def _login(manager: SessionManager, user: str | int, jar: Jar | None = None) -> Jar:
+    jar = jar or Jar()
+    session = await manager.load(jar.header)
+    session.login(user)
+    return jar.receive(await manager.commit(session))
+
+
+async def _flash(manager: SessionManager) -> Jar:
+    session = await manager.load(None)
+    session.flash("hello")
+    return Jar().receive(await manager.commit(session))
+
+
+def _indexed(store: MemoryStore) -> int:
+    return sum(len(members) for members in store._storage.indexes.values())
+
+
+async def test_anonymous_sessions_never_evict_logged_in_ones(clock: FrozenClock) -> None:
+    manager = _manager(clock, store_max_entries=20)
+    store = manager.backend
+    assert isinstance(store, MemoryStore)
+    users = [await _login(manager, n) for n in range(5)]
+    flooded = [await _flash(manager) for _ in range(1000)]
+    assert len(store) == 20
+    assert [(await manager.load(jar.header)).user_id for jar in users] == list(range(5))
+    assert (await manager.load(flooded[-1].header)).pop_flashes() == [("info", "hello")]
+    assert dict(await manager.load(flooded[0].header)) == {}  # anonymous: least recent went
+
+
+async def test_an_anonymous_write_to_a_store_full_of_logged_in_sessions_is_refused(
+    clock: FrozenClock,
+) -> None:
+    manager = _manager(clock, store_max_entries=3)
+    users = [await _login(manager, n) for n in range(3)]
+    session = await manager.load(None)
+    session.flash("hello")
+    with pytest.raises(BackendUnavailable, match="store_max_entries"):
+        await manager.commit(session)
+    assert [(await manager.load(jar.header)).user_id for jar in users] == [0, 1, 2]
+    clock.advance(14 * 24 * 3600)  # all expired: room again
+    assert len(await manager.commit(session)) == 1
+
+
+async def test_a_full_store_evicts_the_logging_in_users_own_oldest_session_first(
+    clock: FrozenClock,
+) -> None:
+    manager = _manager(clock, store_max_entries=4)
+    others = [await _login(manager, n) for n in (1, 2)]
+    mine = [await _login(manager, "me") for _ in range(2)]
+    newest = await _login(manager, "me")  # full: my own oldest session goes, nobody else's
+    assert [(await manager.load(jar.header)).user_id for jar in others] == [1, 2]
+    assert dict(await manager.load(mine[0].header)) == {}
+    assert [(await manager.load(j.header)).user_id for j in (mine[1], newest)] == ["me", "me"]
+    fifth = await _login(manager, 3)  # a user with no other session: the least recent goes
+    assert dict(await manager.load(others[0].header)) == {}
+    assert (await manager.load(fifth.header)).user_id == 3
+
+
+async def test_evicted_and_expired_sessions_leave_their_users_index(clock: FrozenClock) -> None:
+    manager = _manager(clock, store_max_entries=50, max_age=100)
+    store = manager.backend
+    assert isinstance(store, MemoryStore)
+    for n in range(500):
+        await _login(manager, n % 7)
+    assert len(store) == 50
+    assert _indexed(store) == 50
+    assert len(store._storage.indexes) == 7
+    jar = await _login(manager, "late")  # full: with no session of its own, the least recent goes
+    clock.advance(100)
+    assert dict(await manager.load(jar.header)) == {}  # expired, noticed on read
+    assert (len(store), _indexed(store)) == (49, 49)
+    await _login(manager, "after")
+    await _login(manager, "after")  # full again: a sweep ends every expired session
+    assert (len(store), _indexed(store), len(store._storage.indexes)) == (2, 2, 1)
+
+
+async def test_a_users_index_never_outgrows_the_store(
+    clock: FrozenClock, report: Callable[[str], None]
+) -> None:
+    manager = _manager(clock, store_max_entries=300)
+    store = manager.backend
+    assert isinstance(store, MemoryStore)
+    timings = []
+    for _ in range(4):
+        started = time.perf_counter()
+        for _ in range(1500):
+            await _login(manager, 1)
+        timings.append(time.perf_counter() - started)
+        assert _indexed(store) <= 300
+    report(
+        "memory: 6,000 logins of one user in 4 batches, "
+        + ", ".join(f"{t * 1000:.0f} ms" for t in timings)
+    )

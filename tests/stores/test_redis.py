@@ -251,3 +251,25 @@ async def test_a_restart_that_forgets_scripts_does_not_break_writes(
         await redis.script_flush()
         assert await manager.revoke_user(3) == 1
         assert dict(await manager.load(jar.header)) == {}
+
+
+async def test_revoke_user_reaches_sessions_indexed_before_ids_were_keyed_by_their_text(
+    clock: FrozenClock, private_redis: RedisServer, redis_prefix: str
+) -> None:
+    import json
+
+    async with managed(clock, private_redis.url, store_prefix=redis_prefix) as manager:
+        backend = manager.backend
+        assert isinstance(backend, RedisStore)
+        jars = []
+        for user in ("alice", "42"):
+            session = await manager.load(None)
+            session.login(user)
+            jars.append(Jar().receive(await manager.commit(session)))
+            # where the previous release listed it: the user id as JSON ('"alice"')
+            index, legacy = backend._index(user), backend._index(json.dumps(user))
+            await backend.client.rename(index, legacy)
+        assert await manager.revoke_user("alice") == 1
+        assert await manager.revoke_user(42) == 1
+        for jar in jars:
+            assert dict(await manager.load(jar.header)) == {}

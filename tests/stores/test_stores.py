@@ -15,8 +15,14 @@ from typing import Any
 import pytest
 from support import OTHER_SECRET, SECRET, FrozenClock, Jar, make_settings
 
-from satchel import MemoryStore, RedisStore, SessionConflict, SessionManager, SessionTooLarge
-from satchel.backends import StoreBackend
+from satchel import (
+    MemoryStore,
+    RedisStore,
+    SessionConflict,
+    SessionManager,
+    SessionTooLarge,
+)
+from satchel.backends import Record, StoreBackend
 
 pytestmark = pytest.mark.anyio
 
@@ -469,3 +475,218 @@ def test_the_stores_can_revoke_and_identify_and_redis_closes_its_connections() -
     closes: ClosesConnections = redis
     assert isinstance(closes, ClosesConnections)
     assert not isinstance(memory, ClosesConnections)  # nothing to close
+
+
+async def _logged_in(manager: SessionManager, user: Any, **data: Any) -> Jar:
+    """A session holding *data*, then logged in as *user* (a new id)."""
+    jar = await issue(manager, **(data or {"cart": [1]}))
+    session = await manager.load(jar.header)
+    session.login(user)
+    return jar.receive(await manager.commit(session))
+
+
+async def test_revocation_ends_sessions_regenerated_written_or_logged_in_again_while_it_runs(
+    clock: FrozenClock, store_options: Options, report: Callable[[str], None]
+) -> None:
+    rounds, per_round = 6, 40
+    async with managed(clock, **store_options) as revoker, managed(clock, **store_options) as app:
+        if isinstance(revoker.backend, MemoryStore):
+            assert isinstance(app.backend, MemoryStore)
+            app.backend._storage = revoker.backend._storage  # one process, one memory
+        survivors = raced = ended = 0
+        for round_ in range(rounds):
+            jars = [await _logged_in(revoker, 7) for _ in range(per_round)]
+            anonymous = [await issue(revoker, cart=[2]) for _ in range(per_round // 4)]
+
+            async def request(jar: Jar, kind: int) -> tuple[Jar, bool]:
+                """Regenerate, write or log in again; whether it found the session."""
+                session = await app.load(jar.header)
+                found = session.user_id == 7
+                if kind == 0:
+                    session.regenerate()
+                elif kind == 1:
+                    session["cart"] = [1, 2]
+                else:
+                    session.login(7)
+                return jar.receive(await app.commit(session)), found
+
+            async def revoke(delay: int) -> int:
+                for _ in range(delay):
+                    await asyncio.sleep(0)
+                return await revoker.revoke_user(7)
+
+            revoking = asyncio.ensure_future(revoke(round_ * 3))
+            after = await asyncio.gather(
+                *(request(jar, n % 3) for n, jar in enumerate(jars)),
+                *(request(jar, 2) for jar in anonymous),  # new logins, racing too
+            )
+            ended += await revoking
+            for jar, found in after[: len(jars)]:
+                if found:  # it ran on a session that revoke_user was ending
+                    raced += 1
+                    survivors += (await revoker.load(jar.header)).user_id is not None
+            # whatever logged in after it began (on a session already ended, or an
+            # anonymous one) is a new login, and listed: the next revocation ends it
+            await revoker.revoke_user(7)
+            for jar, _ in after:
+                assert (await revoker.load(jar.header)).user_id is None
+        report(
+            f"{store_options['backend']}: revoke_user raced {raced} regenerates, writes and "
+            f"logins of its sessions: {survivors} survived; {ended} counted as ended"
+        )
+        assert raced > 0
+        assert survivors == 0
+        assert ended >= rounds * per_round
+
+
+async def test_revoke_user_treats_an_int_id_and_its_text_as_one_user(
+    clock: FrozenClock, store_options: Options
+) -> None:
+    async with managed(clock, **store_options) as manager:
+        as_int = await _logged_in(manager, 42)
+        as_text = await _logged_in(manager, "42")
+        switched = await _logged_in(manager, 42)
+        session = await manager.load(switched.header)
+        session["user_id"] = "42"  # the same user, written as text: the index stays
+        switched.receive(await manager.commit(session))
+        other = await _logged_in(manager, "042")
+        assert await manager.revoke_user("42") == 3
+        for jar in (as_int, as_text, switched):
+            assert dict(await manager.load(jar.header)) == {}
+        assert (await manager.load(other.header)).user_id == "042"
+        again = await _logged_in(manager, "42")
+        here = await manager.load((await _logged_in(manager, 42)).header)
+        assert await manager.logout_everywhere(here) == 2
+        assert dict(await manager.load(again.header)) == {}
+
+
+async def test_revoke_user_refuses_an_id_that_is_neither_str_nor_int(
+    clock: FrozenClock, store_options: Options
+) -> None:
+    async with managed(clock, **store_options) as manager:
+        await _logged_in(manager, 1)
+        for wrong in (True, False, 1.0, None, b"1", [1], {"id": 1}):
+            with pytest.raises(TypeError, match="str or an int"):
+                await manager.revoke_user(wrong)
+        assert await manager.revoke_user(1) == 1
+
+
+async def test_a_conflicting_write_that_changes_the_user_leaves_the_user_index_alone(
+    clock: FrozenClock, store_options: Options
+) -> None:
+    async with managed(clock, on_conflict="raise", **store_options) as manager:
+        jar = await issue(manager, user_id=7, n=0)
+        backend = manager.backend
+        assert isinstance(backend, StoreBackend)
+        now = int(clock.now)
+        loaded = await backend.read(jar.cookies["session"], now)  # what a request read
+        second = await manager.load(jar.header)
+        second["n"] = 2
+        await manager.commit(second)
+        # the same id, another user (SessionManager moves such a write to a new id;
+        # the store must hold without relying on it)
+        data = {"user_id": 8, "n": 1}
+        changed = Record(manager.serializer.dumps(data), loaded.created, now, loaded.id, data=data)
+        with pytest.raises(SessionConflict):
+            await backend.write(changed, loaded)
+        assert (await manager.load(jar.header)).user_id == 7
+        assert await manager.revoke_user(8) == 0
+        assert await manager.revoke_user(7) == 1  # still listed under its user
+        assert dict(await manager.load(jar.header)) == {}
+
+
+async def test_a_session_with_thousands_of_keys_under_the_size_limit_is_written(
+    clock: FrozenClock, store_options: Options
+) -> None:
+    async with managed(clock, on_conflict="raise", **store_options) as manager:
+        many = {f"k{n}": 0 for n in range(15_000)}  # 180 KB of 256 KB
+        session = await manager.load(None)
+        session.update(many)
+        jar = Jar().receive(await manager.commit(session))
+        session = await manager.load(jar.header)
+        assert dict(session) == many
+        for name in many:
+            session[name] = -1  # every field changed, each one checked for a conflict
+        jar.receive(await manager.commit(session))
+        session = await manager.load(jar.header)
+        assert set(session.values()) == {-1}
+        session.login(5)  # a move: every field to a new record
+        jar.receive(await manager.commit(session))
+        session = await manager.load(jar.header)
+        assert len(session) == len(many) + 1
+        for name in many:
+            del session[name]  # every field removed
+        jar.receive(await manager.commit(session))
+        assert dict(await manager.load(jar.header)) == {"user_id": 5}
+
+
+async def test_non_ascii_keys_round_trip_without_store_encryption(
+    clock: FrozenClock, store_options: Options
+) -> None:
+    async with managed(clock, **store_options) as manager:
+        data = {"café": 1, "日本語": [2], "🎉": "x", "lone\udc80surrogate": 3, "plain": 4}
+        session = await manager.load(None)
+        session.update(data)
+        jar = Jar().receive(await manager.commit(session))
+        session = await manager.load(jar.header)
+        assert dict(session) == data
+        session["café"] = 10
+        del session["日本語"]
+        jar.receive(await manager.commit(session))
+        assert dict(await manager.load(jar.header)) == {
+            "café": 10,
+            "🎉": "x",
+            "lone\udc80surrogate": 3,
+            "plain": 4,
+        }
+
+
+async def test_any_write_reseals_fields_left_under_a_fallback_key(
+    clock: FrozenClock, store_options: Options
+) -> None:
+    options = {**store_options, "store_encrypt": True, "rolling": True, "max_age": 3600}
+    async with managed(clock, secret_key=OTHER_SECRET, **options) as old:
+        refreshed = await issue(old, a=1, b=[2])
+        changed = await issue(old, a=1, b=[2])
+        memory = old.backend._storage if isinstance(old.backend, MemoryStore) else None
+    async with managed(
+        clock, secret_key=SECRET, secret_key_fallbacks=[OTHER_SECRET], **options
+    ) as rotated:
+        if memory is not None:
+            assert isinstance(rotated.backend, MemoryStore)
+            rotated.backend._storage = memory
+        clock.advance(120)  # past refresh_interval: a read re-issues the session
+        session = await rotated.load(refreshed.header)
+        assert session["a"] == 1
+        refreshed.receive(await rotated.commit(session))  # the rolling refresh, nothing changed
+        session = await rotated.load(changed.header)
+        session["a"] = 5  # "b" is unchanged
+        changed.receive(await rotated.commit(session))
+    clock.advance(3000)  # the fallback is gone; both sessions are still within max_age
+    async with managed(clock, secret_key=SECRET, **options) as current:
+        if memory is not None:
+            assert isinstance(current.backend, MemoryStore)
+            current.backend._storage = memory
+        assert dict(await current.load(refreshed.header)) == {"a": 1, "b": [2]}
+        assert dict(await current.load(changed.header)) == {"a": 5, "b": [2]}
+
+
+async def test_resealing_a_stale_field_never_overwrites_a_concurrent_change(
+    clock: FrozenClock, store_options: Options
+) -> None:
+    options = {**store_options, "store_encrypt": True}
+    async with managed(clock, secret_key=OTHER_SECRET, **options) as old:
+        jar = await issue(old, a=1, b=1)
+        memory = old.backend._storage if isinstance(old.backend, MemoryStore) else None
+    async with managed(
+        clock, secret_key=SECRET, secret_key_fallbacks=[OTHER_SECRET], **options
+    ) as rotated:
+        if memory is not None:
+            assert isinstance(rotated.backend, MemoryStore)
+            rotated.backend._storage = memory
+        slow, fast = await rotated.load(jar.header), await rotated.load(jar.header)
+        fast["b"] = 2
+        await rotated.commit(fast)
+        slow["a"] = 3  # its copy of "b" is stale twice over: old key, old value
+        await rotated.commit(slow)
+        assert dict(await rotated.load(jar.header)) == {"a": 3, "b": 2}

@@ -50,6 +50,11 @@ class Sealer:
         aead = self._aead(hmac.digest(key.key, salt, "sha256"))
         return header + aead.encrypt(_NONCE, plain, header + associated)  # type: ignore[no-any-return]
 
+    def stale(self, sealed: bytes) -> bool:
+        """Whether *sealed* was made under a key other than the current one (a fallback
+        that is going away): whoever holds its plain text should seal it again."""
+        return sealed[:KEY_ID_BYTES] != self._current.kid
+
     def open(self, sealed: bytes, associated: bytes = b"") -> bytes:
         """Authenticate and decrypt; anything forged or foreign raises `BadCookie`."""
         if len(sealed) < OVERHEAD:

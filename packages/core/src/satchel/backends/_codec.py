@@ -18,7 +18,7 @@ _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 # The last characters no encoder writes, by the text's length modulo 4: they carry bits
 # beyond the data, and decode like the character without them, so the same bytes would
 # pass under several strings.
-_STRAY = (
+_STRAY: tuple[frozenset[str], ...] = (
     frozenset(),
     frozenset(),
     frozenset(c for i, c in enumerate(_ALPHABET) if i & 0b1111),

@@ -10,7 +10,12 @@ A record is a hash of fields: ``m:c`` and ``m:i`` (created, last written) and
 one ``d:<name>`` field per session key, holding that key's serialized value.
 Writes send only the fields that changed, so two requests that change different
 keys of one session both persist. With ``store_encrypt`` every value is sealed
-with AES-256-GCM bound to its record and field, and field names are hashed.
+with AES-256-GCM bound to its record and field, and field names are hashed; a
+write seals again, under the current key, the fields it read under a fallback.
+
+A user index lists the sessions of one user (`revoke_user`). It keys a user id by
+its text, ``str(user_id)``, so ``42`` and ``"42"`` are one user; an id that is
+neither a `str` nor an `int` is not indexed (`revoke_user` refuses it).
 """
 
 from __future__ import annotations
@@ -42,6 +47,16 @@ ISSUED = "m:i"
 DATA = "d:"
 
 
+def user_text(user_id: object) -> str | None:
+    """The text a user index keys *user_id* by: ``str(user_id)`` for a `str` or an `int`
+    (not a `bool`), None for anything else."""
+    if isinstance(user_id, str):
+        return str.__str__(user_id)
+    if isinstance(user_id, int) and not isinstance(user_id, bool):
+        return int.__repr__(user_id)
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class IndexChange:
     """Add or remove one session in one user's index (a sorted set scored by expiry)."""
@@ -52,15 +67,25 @@ class IndexChange:
     """The session's expiry for an addition; None removes the member."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StoreWrite:
-    """One atomic change to a stored session, as a storage engine applies it.
+    """One atomic change to a stored session, as a storage engine applies it (treat it
+    as immutable: it is not frozen because a frozen dataclass is slow to build).
 
     `source` is the record a regenerated session moves away from (deleted in the
-    same step) and `create` says the record is new. `expect`, with
-    ``on_conflict="raise"``, maps each touched field to the SHA-1 (hex) of the
-    stored value it was loaded with ("" when it was absent); any difference
-    means another request changed it first.
+    same step) and `create` says the record is new; `forward`, for a source that
+    held a user, asks to leave a short-lived pointer to the new record where the
+    source was, so that a revocation that listed the source still finds the session
+    (Redis, where the index and the record are two steps; the memory store is one).
+    `expect`, with ``on_conflict="raise"``, maps each touched field to the SHA-1
+    (hex) of the stored value it was loaded with ("" when it was absent); any
+    difference means another request changed it first. `reseal` holds fields read
+    under a fallback key, sealed again: each is written only if it still holds
+    the value read (its SHA-1), never over another request's change.
+
+    `index` may be applied with the write even if the write fails (it only adds
+    the record's own new key, or refreshes an expiry); `after` only once the write
+    succeeded (removals, and listing an existing record under another user).
     """
 
     key: str
@@ -74,22 +99,27 @@ class StoreWrite:
     ttl: int
     now: int
     index: tuple[IndexChange, ...] = ()
+    after: tuple[IndexChange, ...] = ()
+    forward: bool = False
+    reseal: dict[str, tuple[str, bytes]] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Loaded:
-    """What a read remembers for the write: each key's field (the hashed names change
-    when keys rotate) and serialized value, the user it held, and, with
-    ``on_conflict="raise"``, the SHA-1 of every stored field; and the cookie value
-    read, when it is signed with the current key (a write that keeps the id sends it
-    again instead of signing the id anew)."""
+    """What a read remembers for the write (treat it as immutable, as `StoreWrite`):
+    each key's field (the hashed names change when keys rotate) and serialized value,
+    the user it held (as `user_text`), and, with ``on_conflict="raise"``, the SHA-1 of
+    every stored field; the cookie value read, when it is signed with the current key
+    (a write that keeps the id sends it again instead of signing the id anew); and
+    the keys sealed under a fallback key, with the SHA-1 of what was stored."""
 
     key: str | None
     fields: dict[str, str]
     entries: dict[str, bytes]
-    user: Any
+    user: str | None
     versions: dict[str, str] | None
     value: str | None = attribute(default=None, repr=False)
+    stale: dict[str, str] | None = None
 
 
 class StoreBackend(ABC):
@@ -170,8 +200,9 @@ class StoreBackend(ABC):
         digest = hashlib.sha256(raw).hexdigest()[:32]
         return f"{self._prefix}{{{raw[:TAG_BYTES].hex()}}}:{digest}"
 
-    def _index(self, user: Any, key: bytes | None = None) -> str:
-        text = json.dumps(user, sort_keys=True, separators=(",", ":")).encode()
+    def _index(self, user: str, key: bytes | None = None) -> str:
+        """The index of the user whose `user_text` is *user*."""
+        text = user.encode("utf-8", "surrogatepass")
         digest = b64encode(hmac.digest(key or self._index_keys[0], text, "sha256")[:18])
         return f"{self._prefix}{{u:{digest}}}:sessions"
 
@@ -221,6 +252,8 @@ class StoreBackend(ABC):
         data: dict[str, Any] = {}
         names: dict[str, str] = {}
         entries: dict[str, bytes] = {}
+        stale: dict[str, str] | None = None
+        sealer = self._sealer
         size = 0
         for field, stored in fields.items():
             if field.startswith(DATA):
@@ -230,6 +263,9 @@ class StoreBackend(ABC):
                 data[name] = entry[name]
                 names[name] = field
                 entries[name] = plain
+                if sealer is not None and sealer.stale(stored):
+                    stale = stale or {}
+                    stale[name] = hashlib.sha1(stored).hexdigest()  # noqa: S324 (a version)
         if size > self._limit:
             raise BadCookie("stored session larger than max_session_bytes")
         versions = None
@@ -237,7 +273,13 @@ class StoreBackend(ABC):
             # a version stamp compared with Redis' SHA1HEX, not a security digest
             versions = {f: hashlib.sha1(v).hexdigest() for f, v in fields.items()}  # noqa: S324
         handle = Loaded(
-            key, names, entries, data.get(self._user_key), versions, value if current else None
+            key,
+            names,
+            entries,
+            user_text(data.get(self._user_key)),
+            versions,
+            value if current else None,
+            stale,
         )
         payload = self._serializer.dumps(data)
         return Record(payload, created, issued, b64encode(raw), handle, data)
@@ -259,6 +301,7 @@ class StoreBackend(ABC):
         fields: dict[str, bytes] = {}
         removed: list[str] = []
         expect: dict[str, str] | None = None
+        reseal: dict[str, tuple[str, bytes]] | None = None
         dumps = self._serializer.dumps
         size = 0  # as `read` counts it: every key's serialized entry
         if old_raw is None or moving:
@@ -278,10 +321,17 @@ class StoreBackend(ABC):
             removed = [stored.get(n) or self._field(n) for n in entries if n not in data]
             if loaded.versions is not None:
                 expect = {f: loaded.versions.get(f, "") for f in (*fields, *removed)}
+            if loaded.stale:  # unchanged keys read under a fallback key: sealed anew
+                reseal = {}
+                for name, version in loaded.stale.items():
+                    field = stored[name]
+                    if field not in fields and name in data:
+                        reseal[field] = (version, self._seal(key, field, entries[name]))
         if size > self._limit:  # refused now, rather than stored and unreadable
             raise SessionTooLarge(size, self._limit, stored=True)
         expires = self._lifetime.expires_at(record.created, record.issued)
         old_key = loaded.key
+        index, after = self._index_changes(previous, loaded.user, old_key, data, key, expires)
         change = StoreWrite(
             key=key,
             source=old_key if moving else None,
@@ -293,7 +343,10 @@ class StoreBackend(ABC):
             issued=record.issued,
             ttl=max(expires - record.issued, 1),
             now=record.issued,
-            index=self._index_changes(previous, loaded.user, old_key, data, key, expires),
+            index=index,
+            after=after,
+            forward=moving and loaded.user is not None,
+            reseal=reseal,
         )
         outcome = await self._apply(change)
         if outcome == "gone":
@@ -311,28 +364,33 @@ class StoreBackend(ABC):
         old = self._serializer.loads(previous.payload)
         entries = {name: self._serializer.dumps({name: v}) for name, v in old.items()}
         key = self._key(b64decode(previous.id)) if previous.id else None
-        return Loaded(key, {}, entries, old.get(self._user_key), None)
+        return Loaded(key, {}, entries, user_text(old.get(self._user_key)), None)
 
     def _index_changes(
         self,
         previous: Record | None,
-        old_user: Any,
+        old_user: str | None,
         old_key: str | None,
         data: dict[str, Any],
         key: str,
         expires: int,
-    ) -> tuple[IndexChange, ...]:
-        """The user-index updates a write needs: none unless the user, the record or
-        (for a logged-in session) its expiry changed, so most writes touch one slot.
+    ) -> tuple[tuple[IndexChange, ...], tuple[IndexChange, ...]]:
+        """The user-index updates a write needs, as `StoreWrite.index` and `.after`: none
+        unless the user, the record or (for a logged-in session) its expiry changed, so
+        most writes touch one slot.
 
-        In Redis they share the write's round trip but not its atomicity (the index
-        lives in the user's slot): a write refused as "gone" can leave an index entry
-        that points at nothing, which revocation skips and expiry removes.
+        In Redis the index lives in the user's slot, another step than the record's:
+        what may run with the write (and so even when it fails) only lists the record's
+        new key (which points at nothing if the write fails) or refreshes an expiry;
+        removals and listing an existing record under another user wait for success.
         """
-        user = data.get(self._user_key)
-        changes = []
+        user = user_text(data.get(self._user_key))
+        if user is None and old_user is None:
+            return (), ()  # anonymous before and after: most writes
+        now: list[IndexChange] = []
+        after: list[IndexChange] = []
         if old_user is not None and old_key is not None and (old_user != user or old_key != key):
-            changes.append(IndexChange(self._index(old_user), old_key, None))
+            after.append(IndexChange(self._index(old_user), old_key, None))
         if user is not None:
             unchanged = (
                 previous is not None
@@ -341,8 +399,10 @@ class StoreBackend(ABC):
                 and expires == self._lifetime.expires_at(previous.created, previous.issued)
             )
             if not unchanged:
-                changes.append(IndexChange(self._index(user), key, expires))
-        return tuple(changes)
+                change = IndexChange(self._index(user), key, expires)
+                # an existing record listed under another user must not be, if it fails
+                (after if key == old_key and user != old_user else now).append(change)
+        return tuple(now), tuple(after)
 
     async def delete(self, record: Record) -> None:
         """Delete the record and its entry in its user's index."""
@@ -355,8 +415,19 @@ class StoreBackend(ABC):
         await self._remove(key, index, record.issued)
 
     async def revoke_user(self, user_id: Any) -> int:
-        """End every session that holds *user_id*; returns how many were deleted."""
-        indexes = dict.fromkeys(self._index(user_id, k) for k in self._index_keys)
+        """End every session that holds *user_id* (a `str` or an `int`: ``42`` and
+        ``"42"`` are one user); returns how many were ended.
+
+        Sessions that a request regenerates or writes while this runs end too; a login
+        that completes after it began is a new session (the next revocation ends it).
+        """
+        user = user_text(user_id)
+        if user is None:
+            raise TypeError(f"a user id is a str or an int, not {type(user_id).__name__}")
+        # the index under every key still accepted, and under the name it had before ids
+        # were keyed by their text (JSON: '"alice"'), until those sessions expire
+        names = (user, json.dumps(user))
+        indexes = dict.fromkeys(self._index(n, k) for k in self._index_keys for n in names)
         return sum([await self._revoke(index) for index in indexes])
 
     # -- storage ---------------------------------------------------------------------------
@@ -367,7 +438,8 @@ class StoreBackend(ABC):
 
     @abstractmethod
     async def _apply(self, change: StoreWrite) -> str:
-        """Apply *change* atomically; return "ok", "gone" or "conflict"."""
+        """Apply *change* atomically; return "ok", "gone" or "conflict" (and then leave
+        the record and the `after` index changes alone)."""
 
     @abstractmethod
     async def _remove(self, key: str, index: tuple[IndexChange, ...], now: int) -> None:
@@ -375,4 +447,5 @@ class StoreBackend(ABC):
 
     @abstractmethod
     async def _revoke(self, index: str) -> int:
-        """Delete every session listed in *index*, and the index; return the count."""
+        """Delete every session listed in *index* (following a moved session to its new
+        record), and those entries; return how many live sessions were deleted."""

@@ -8,6 +8,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from satchel.backends._store import CREATED, ISSUED, IndexChange, StoreBackend, StoreWrite
+from satchel.errors import BackendUnavailable
 from satchel.keys import Keyring
 from satchel.protocols import Serializer
 from satchel.records import Lifetime
@@ -18,23 +19,37 @@ from satchel.settings import SessionSettings
 class _Entry:
     fields: dict[str, bytes]
     expires: int
+    index: str | None = None
+    """The user index that lists this record (None: an anonymous session)."""
 
 
 @dataclass(slots=True)
 class _Storage:
-    records: OrderedDict[str, _Entry] = field(default_factory=OrderedDict)
+    """Every structure is bounded by the number of records: each record is in one of the
+    two eviction orders and in at most one user index."""
+
+    records: dict[str, _Entry] = field(default_factory=dict)
+    anonymous: OrderedDict[str, None] = field(default_factory=OrderedDict)
+    """Anonymous records, least recently written first."""
+    users: OrderedDict[str, None] = field(default_factory=OrderedDict)
+    """Logged-in records, least recently written first."""
     indexes: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Each user's records (with their expiry), least recently written first."""
     swept: int = 0
 
 
 class MemoryStore(StoreBackend):
     """A bounded in-process store with the same guarantees as the redis one.
 
-    Records hold serialized bytes (never live objects), expire on their own
-    clock, and are limited to `max_entries`: when full, expired records go
-    first, then the least recently written. A lock makes every operation
-    atomic, across tasks and threads. Sessions live as long as the process and
-    are not shared between workers: use redis for more than one process.
+    Records hold serialized bytes (never live objects), expire on their own clock,
+    and are limited to `max_entries`. When it is full, expired records go first;
+    then an anonymous session makes room only by evicting the least recently
+    written anonymous one (never a logged-in session: with none to evict, its write
+    raises `BackendUnavailable`), and a logged-in session evicts the least recently
+    written anonymous one, else that user's own oldest session, else the least
+    recently written logged-in one. A lock makes every operation atomic, across
+    tasks and threads. Sessions live as long as the process and are not shared
+    between workers: use redis for more than one process.
     """
 
     __slots__ = ("_lock", "_max_entries", "_storage")
@@ -77,47 +92,99 @@ class MemoryStore(StoreBackend):
             if entry is None:
                 return None
             if entry.expires <= now:
-                del self._storage.records[key]
+                self._drop(key)
                 return None
             return dict(entry.fields)
 
     async def _apply(self, change: StoreWrite) -> str:
-        records = self._storage.records
+        storage = self._storage
+        records = storage.records
+        key, now = change.key, change.now
         with self._lock:
-            source = change.source if change.source is not None else change.key
+            source = change.source if change.source is not None else key
             current = records.get(source)
-            if current is not None and current.expires <= change.now:
-                del records[source]
+            if current is not None and current.expires <= now:
+                self._drop(source)
                 current = None
             if current is None and (change.source is not None or not change.create):
                 return "gone"
             if change.expect is not None and current is not None:
                 for name, version in change.expect.items():
-                    stored = current.fields.get(name)
-                    digest = "" if stored is None else hashlib.sha1(stored).hexdigest()  # noqa: S324
-                    if digest != version:
+                    if _version(current.fields.get(name)) != version:
                         return "conflict"
-            if change.source is not None or current is None:
-                entry = _Entry({}, 0)
+            entry = None if change.source is not None else current  # None: a new record
+            index = None if entry is None else entry.index
+            if change.index or change.after:
+                for update in (*change.index, *change.after):
+                    if update.member == key:  # the last one for this record says where it is
+                        index = update.index if update.expires is not None else None
+            new = entry is None
+            if entry is None:
                 if change.source is not None:
-                    del records[change.source]
-                self._make_room(change.now)
-                records[change.key] = entry
-            else:
-                entry = current
-                records.move_to_end(change.key)
+                    self._drop(change.source)
+                self._make_room(now, index)
+                entry = records[key] = _Entry({}, 0)
+            elif change.reseal:
+                for name, (version, value) in change.reseal.items():
+                    if _version(entry.fields.get(name)) == version:
+                        entry.fields[name] = value  # still what was read: sealed anew
+            fields = entry.fields
             for name in change.removed:
-                entry.fields.pop(name, None)
-            entry.fields.update(change.fields)
-            entry.fields[CREATED] = str(change.created).encode()
-            entry.fields[ISSUED] = str(change.issued).encode()
-            entry.expires = change.now + change.ttl
-            self._update_indexes(change.index, change.now)
+                fields.pop(name, None)
+            fields.update(change.fields)
+            fields[CREATED] = str(change.created).encode()
+            fields[ISSUED] = str(change.issued).encode()
+            entry.expires = now + change.ttl
+            if new or index != entry.index:
+                self._place(key, entry, index)
+            elif index is None:
+                storage.anonymous.move_to_end(key)
+            else:
+                storage.users.move_to_end(key)
+                members = storage.indexes[index]
+                del members[key]
+                members[key] = entry.expires
             return "ok"
 
-    def _make_room(self, now: int) -> None:
-        """Evict expired records (a full sweep at most once a second), then the least
-        recently written, until one more fits."""
+    def _place(self, key: str, entry: _Entry, index: str | None) -> None:
+        """Make *key*, new or moving between indexes, the most recently written of its
+        kind and list it under *index*."""
+        storage = self._storage
+        if entry.index is not None:
+            self._unlist(key, entry.index)
+            storage.users.pop(key, None)
+        else:
+            storage.anonymous.pop(key, None)
+        entry.index = index
+        if index is None:
+            storage.anonymous[key] = None
+        else:
+            storage.users[key] = None
+            storage.indexes.setdefault(index, {})[key] = entry.expires
+
+    def _unlist(self, key: str, index: str) -> None:
+        members = self._storage.indexes.get(index)
+        if members is not None:
+            members.pop(key, None)
+            if not members:
+                del self._storage.indexes[index]
+
+    def _drop(self, key: str) -> bool:
+        """Delete the record at *key* from every structure; whether there was one."""
+        storage = self._storage
+        entry = storage.records.pop(key, None)
+        if entry is None:
+            return False
+        if entry.index is None:
+            storage.anonymous.pop(key, None)
+        else:
+            storage.users.pop(key, None)
+            self._unlist(key, entry.index)
+        return True
+
+    def _make_room(self, now: int, index: str | None) -> None:
+        """Evict until one more record fits: expired records (a full sweep at most once
+        a second), then as the class docstring says for a record listed under *index*."""
         storage = self._storage
         records = storage.records
         if len(records) < self._max_entries:
@@ -125,29 +192,30 @@ class MemoryStore(StoreBackend):
         if storage.swept < now:
             storage.swept = now
             for key in [k for k, e in records.items() if e.expires <= now]:
-                del records[key]
+                self._drop(key)
         while len(records) >= self._max_entries:
-            records.popitem(last=False)
-
-    def _update_indexes(self, changes: tuple[IndexChange, ...], now: int) -> None:
-        indexes = self._storage.indexes
-        for change in changes:
-            members = indexes.setdefault(change.index, {})
-            if change.expires is None:
-                members.pop(change.member, None)
+            if storage.anonymous:
+                victim = next(iter(storage.anonymous))
+            elif index is None:
+                raise BackendUnavailable(
+                    "the memory store is full of logged-in sessions, which anonymous ones "
+                    "never evict: raise store_max_entries"
+                )
             else:
-                members[change.member] = change.expires
-            for member in [m for m, exp in members.items() if exp <= now]:
-                del members[member]
-            if not members:
-                del indexes[change.index]
+                own = storage.indexes.get(index)
+                victim = next(iter(own if own else storage.users))
+            self._drop(victim)
 
     async def _remove(self, key: str, index: tuple[IndexChange, ...], now: int) -> None:
         with self._lock:
-            self._storage.records.pop(key, None)
-            self._update_indexes(index, now)
+            self._drop(key)  # and its entry in whichever index lists it
 
     async def _revoke(self, index: str) -> int:
         with self._lock:
-            members = self._storage.indexes.pop(index, {})
-            return sum(self._storage.records.pop(key, None) is not None for key in members)
+            members = list(self._storage.indexes.get(index, ()))
+            return sum(self._drop(key) for key in members)
+
+
+def _version(stored: bytes | None) -> str:
+    """A stored field's version stamp, as Redis' SHA1HEX computes it ("" when absent)."""
+    return "" if stored is None else hashlib.sha1(stored).hexdigest()  # noqa: S324

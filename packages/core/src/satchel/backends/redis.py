@@ -1,9 +1,11 @@
 """``redis``: sessions in Redis (or Valkey), shared by every worker, pod and machine.
 
 Each operation is one round trip: a read is one HGETALL, a write one Lua script
-(plus, in the same pipeline, the user index when the session holds a user).
-Every key a script touches carries the session's hash tag, so Redis Cluster
-accepts it. Needs Redis 7 or Valkey, and asyncio (redis-py's client is asyncio).
+(plus, in the same pipeline, the user index when the session holds a user; a
+write that also removes index entries, such as regenerating a logged-in session,
+takes a second). Every key a script touches is one it is given, and all carry
+one hash tag, so Redis Cluster accepts them. Needs Redis 7 or Valkey, and
+asyncio (redis-py's client is asyncio).
 """
 
 from __future__ import annotations
@@ -24,18 +26,26 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+FORWARD_TTL = 300
+"""Seconds a regenerated logged-in session leaves a pointer to its new record where it
+was: far longer than a revocation takes between reading a user's index and deleting."""
+
+BATCH = 1000
+"""Values per command inside a script: Lua's `unpack` stops near 8,000."""
+
 # KEYS: record, source (the record a regenerated session leaves, or the record again)
-# ARGV: create, moving, created, issued, ttl, n, field, value..., n, field..., n, field, sha1...
-WRITE = """
+# ARGV: create, moving ('0'; '1'; '2': leave a pointer to the record), created, issued,
+#       ttl, n, field, value..., n, field..., n, field, sha1..., n, field, sha1, value...
+WRITE = f"""
 local key, source = KEYS[1], KEYS[2]
-local moving = ARGV[2] == '1'
+local moving = ARGV[2] ~= '0'
 if moving then
-  if redis.call('EXISTS', source) == 0 then return 'gone' end
-elseif ARGV[1] ~= '1' and redis.call('EXISTS', key) == 0 then
+  if redis.call('HEXISTS', source, 'm:c') == 0 then return 'gone' end
+elseif ARGV[1] ~= '1' and redis.call('HEXISTS', key, 'm:c') == 0 then
   return 'gone'
 end
 local i = 6
-local sets, dels = {}, {}
+local sets, dels = {{}}, {{}}
 for _ = 1, tonumber(ARGV[i]) do
   sets[#sets + 1] = ARGV[i + 1]; sets[#sets + 1] = ARGV[i + 2]; i = i + 2
 end
@@ -48,9 +58,27 @@ for _ = 1, tonumber(ARGV[i]) do
   if digest ~= ARGV[i + 2] then return 'conflict' end
   i = i + 2
 end
-if moving then redis.call('DEL', source) end
-if #dels > 0 then redis.call('HDEL', key, unpack(dels)) end
-if #sets > 0 then redis.call('HSET', key, unpack(sets)) end
+i = i + 1
+for _ = 1, tonumber(ARGV[i]) do
+  local current = redis.call('HGET', key, ARGV[i + 1])
+  if current and redis.sha1hex(current) == ARGV[i + 2] then
+    sets[#sets + 1] = ARGV[i + 1]; sets[#sets + 1] = ARGV[i + 3]
+  end
+  i = i + 3
+end
+if moving then
+  redis.call('DEL', source)
+  if ARGV[2] == '2' then
+    redis.call('HSET', source, 'm:m', key)
+    redis.call('EXPIRE', source, {FORWARD_TTL})
+  end
+end
+for first = 1, #dels, {BATCH} do
+  redis.call('HDEL', key, unpack(dels, first, math.min(first + {BATCH - 1}, #dels)))
+end
+for first = 1, #sets, {BATCH} do
+  redis.call('HSET', key, unpack(sets, first, math.min(first + {BATCH - 1}, #sets)))
+end
 redis.call('HSET', key, 'm:c', ARGV[3], 'm:i', ARGV[4])
 redis.call('EXPIRE', key, ARGV[5])
 return 'ok'
@@ -71,11 +99,14 @@ end
 return 1
 """
 
-# KEYS: a user's index; returns its members and deletes it
-REVOKE = """
-local members = redis.call('ZRANGE', KEYS[1], 0, -1)
+# KEYS: a record a user's index lists. Deletes it; returns 1 for a session, the key it
+# moved to for a pointer a regenerated session left, 0 for nothing
+END = """
+local moved = redis.call('HGET', KEYS[1], 'm:m')
+local live = redis.call('HEXISTS', KEYS[1], 'm:c')
 redis.call('DEL', KEYS[1])
-return members
+if moved then return moved end
+return live
 """
 
 
@@ -181,38 +212,46 @@ class RedisStore(StoreBackend):
 
     async def _fetch(self, key: str, now: int) -> dict[str, bytes] | None:
         raw: dict[Any, Any] = await self._call(lambda: self.client.hgetall(key))
-        return {bytes(name).decode("ascii", "replace"): bytes(value) for name, value in raw.items()}
+        return {_text(bytes(name)): bytes(value) for name, value in raw.items()}
 
     async def _apply(self, change: StoreWrite) -> str:
-        args: list[Any] = ["1" if change.create else "0", "1" if change.source else "0"]
+        moving = "0" if change.source is None else "2" if change.forward else "1"
+        args: list[Any] = ["1" if change.create else "0", moving]
         args += [change.created, change.issued, change.ttl, len(change.fields)]
         for name, value in change.fields.items():
-            args += [name, value]
+            args += [_name(name), value]
         args.append(len(change.removed))
-        args += change.removed
+        args += [_name(name) for name in change.removed]
         expect = change.expect or {}
         args.append(len(expect))
         for name, digest in expect.items():
-            args += [name, digest]
+            args += [_name(name), digest]
+        reseal = change.reseal or {}
+        args.append(len(reseal))
+        for name, (digest, value) in reseal.items():
+            args += [_name(name), digest, value]
         keys = [change.key, change.source or change.key]
         calls = [(self._script("write", WRITE), keys, args)]
         calls += [self._index_call(i, change.now) for i in change.index]
         results = await self._run(calls)
         outcome = results[0]
-        return outcome.decode() if isinstance(outcome, bytes) else str(outcome)
+        outcome = outcome.decode() if isinstance(outcome, bytes) else str(outcome)
+        if outcome == "ok" and change.after:
+            await self._run([self._index_call(i, change.now) for i in change.after])
+        return outcome
 
     def _index_call(self, change: IndexChange, now: int) -> tuple[Any, list[str], list[Any]]:
         expiry = "" if change.expires is None else change.expires
         return self._script("index", INDEX), [change.index], [now, change.member, expiry]
 
-    async def _run(self, calls: list[tuple[Any, list[str], list[Any]]]) -> list[Any]:
+    async def _run(self, calls: list[tuple[Any, list[Any], list[Any]]]) -> list[Any]:
         """Run scripts in one round trip; scripts Redis forgot (a restart) are reloaded."""
         if len(calls) == 1:
             script, keys, args = calls[0]
             return [await self._call(lambda: script(keys=keys, args=args))]
         from redis.exceptions import NoScriptError
 
-        async def pipeline(batch: list[tuple[Any, list[str], list[Any]]]) -> list[Any]:
+        async def pipeline(batch: list[tuple[Any, list[Any], list[Any]]]) -> list[Any]:
             pipe = self.client.pipeline(transaction=False)
             for script, keys, args in batch:
                 pipe.evalsha(script.sha, len(keys), *keys, *args)
@@ -237,16 +276,32 @@ class RedisStore(StoreBackend):
             await self._run([self._index_call(i, now) for i in index])
 
     async def _revoke(self, index: str) -> int:
-        members: list[bytes] = await self._call(
-            lambda: self._script("revoke", REVOKE)(keys=[index], args=[])
-        )
-        if not members:
+        # Read the index, end what it lists, then drop those entries: a failure on the
+        # way leaves them listed for the next attempt. A session regenerated meanwhile
+        # left a pointer where it was; its new record is ended in the next round.
+        listed: list[Any] = await self._call(lambda: self.client.zrange(index, 0, -1))
+        if not listed:
             return 0
+        ended, pending, seen = 0, list(listed), list(listed)
+        end = self._script("end", END)
+        while pending:
+            results = await self._run([(end, [member], []) for member in pending])
+            pending = [r for r in results if isinstance(r, bytes)]
+            seen += pending
+            ended += sum(r for r in results if isinstance(r, int))
+        await self._call(lambda: self.client.zrem(index, *seen))
+        return ended
 
-        async def delete_all() -> list[int]:
-            pipe = self.client.pipeline(transaction=False)
-            for member in members:
-                pipe.delete(member)
-            return await pipe.execute()
 
-        return sum(await self._call(delete_all))
+def _name(field: str) -> bytes:
+    """A field name as Redis stores it: UTF-8, lone surrogates kept (any `str` key)."""
+    return field.encode("utf-8", "surrogatepass")
+
+
+def _text(name: bytes) -> str:
+    """A stored field name back as text; one satchel did not write reads as what it is
+    not, so the record is refused as not matching its value."""
+    try:
+        return name.decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError:
+        return name.decode("utf-8", "replace")
