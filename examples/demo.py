@@ -5,8 +5,9 @@
 
 Every ``examples/<framework>/app.py`` is a framework here (``asgi_tools`` is
 ``asgi-tools``), and each serves the same shop: a visit counter, login with a new
-session id, logout, a flash message, a cart that grows past a cookie's 4 KB, and the
-session's metadata. ``SESSION_*`` variables configure the sessions as usual; without
+session id, logout, a flash message, a cart that grows until the session fills its
+3 KB of cookies (``SESSION_COOKIE_MAX_BYTES=12288`` lets it span chunk cookies), and
+the session's metadata. ``SESSION_*`` variables configure the sessions as usual; without
 SESSION_SECRET_KEY a development key is generated once, printed, and kept in
 .satchel-dev-key, so restarts (and switching frameworks) keep everyone logged in.
 """

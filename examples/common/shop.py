@@ -16,7 +16,8 @@ Routes every example serves::
     GET  /session   the session's metadata; only reads it (a rolling session refreshes)
 
 Any other path is a 404 (`Shop.not_found`). A cart that no longer fits in
-``cookie_max_chunks`` cookies makes the commit raise `satchel.SessionTooLarge`; the
+``cookie_max_bytes`` of session cookies (3 KB by default) makes the commit raise
+`satchel.SessionTooLarge`; the
 example then answers with `Shop.too_large`, which takes the last addition back out
 and renders a 413 page, so the session is never lost.
 

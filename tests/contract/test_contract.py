@@ -243,7 +243,7 @@ async def test_typed_model_validates_and_writes_back(adapter: str, apps: Apps) -
 
 async def test_a_large_session_round_trips(adapter: str, apps: Apps, backend: str) -> None:
     blob = secrets.token_hex(3000)  # 6 KB: several chunk cookies for cookie backends
-    async with apps.client(adapter) as client:
+    async with apps.client(adapter, cookie_max_bytes=12288) as client:  # past the default
         response = await client.post("/set", json={"blob": blob})
         expected = 3 if backend in COOKIE_BACKENDS and backend != "base64" else 1
         assert len(set_cookies(response)) >= expected

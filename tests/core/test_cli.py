@@ -61,8 +61,8 @@ def test_inspect_reassembles_a_chunked_cookie_header(
 
     monkeypatch.setenv("SESSION_SECRET_KEY", SECRET)
 
-    async def issue() -> Jar:
-        manager = SessionManager(make_settings())
+    async def issue() -> Jar:  # chunks: past the default 3 KB of cookies
+        manager = SessionManager(make_settings(cookie_max_bytes=12288))
         session = await manager.load(None)
         session["blob"] = secrets.token_hex(3000)
         return Jar().receive(await manager.commit(session))
@@ -168,3 +168,53 @@ def test_inspect_reads_a_redis_session_from_the_store(
     forged = jar.cookies["session"][:-3] + "AAA"
     assert main(["inspect", f"session={forged}"]) == 1
     assert "bad session id signature" in capsys.readouterr().err
+
+
+def test_inspect_takes_a_value_starting_with_a_dash_as_the_value(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not for an unknown option: the value is verified (and refused, here), bare or
+    after "--"; only a lone -h or --help asks for help."""
+    monkeypatch.setenv("SESSION_SECRET_KEY", SECRET)
+    for value in (["-abc"], ["--", "-abc"], ["--", "--help"], ["--", "--"]):
+        assert main(["inspect", *value]) == 1
+        assert capsys.readouterr().err.startswith("refused: ")
+    with pytest.raises(SystemExit) as info:
+        main(["inspect", "--help"])
+    assert info.value.code == 0
+    assert "cookie" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as info:
+        main(["inspect"])
+    assert info.value.code == 2
+
+
+def test_inspect_reads_a_store_id_that_starts_with_a_dash(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    redis_url: str,
+    redis_prefix: str,
+) -> None:
+    """One store id in 64 starts with "-": as a bare value, and after "--"."""
+    import os
+    import secrets
+
+    options = {"backend": "redis", "redis_url": redis_url, "store_prefix": redis_prefix}
+
+    async def issue() -> Jar:
+        manager = SessionManager(make_settings(**options))
+        try:
+            session = await manager.load(None)
+            session["user_id"] = 9
+            return Jar().receive(await manager.commit(session))
+        finally:
+            await manager.aclose()
+
+    with monkeypatch.context() as patch:  # ids whose first six bits are 62: "-"
+        patch.setattr(secrets, "token_bytes", lambda n: b"\xfb" + os.urandom(n - 1))
+        value = asyncio.run(issue()).cookies["session"]
+    assert value.startswith("-")
+    for name, setting in {"SECRET_KEY": SECRET, **options}.items():
+        monkeypatch.setenv(f"SESSION_{name.upper()}", setting)
+    for argv in (["inspect", value], ["inspect", "--", value]):
+        assert main(argv) == 0
+        assert json.loads(capsys.readouterr().out)["data"] == {"user_id": 9}

@@ -34,6 +34,17 @@ def test_defaults_are_the_documented_ones() -> None:
     assert settings.rolling is False
 
 
+def test_session_cookies_default_to_3072_bytes_of_the_cookie_header(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What stock nginx passes both ways, with room for the app's other cookies and
+    response headers (tests/nginx); SESSION_COOKIE_MAX_BYTES goes further."""
+    settings = make_settings()
+    assert (settings.cookie_max_bytes, settings.cookie_max_chunks) == (3072, 3)
+    monkeypatch.setenv("SESSION_COOKIE_MAX_BYTES", "12288")
+    assert SessionSettings(secret_key=SECRET).cookie_max_bytes == 12288
+
+
 def test_settings_read_session_environment_variables_case_insensitively(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -121,6 +132,8 @@ def test_secrets_never_appear_in_repr_or_errors() -> None:
         ({"max_age": 0.5}, "max_age=0.5: must be at least one second"),
         ({"backend": "cookie"}, "backend"),
         ({"cookie_max_chunks": 100}, "cookie_max_chunks"),
+        ({"cookie_max_bytes": 512}, "cookie_max_bytes"),
+        ({"cookie_max_bytes": 20 * 4096 + 1}, "cookie_max_bytes"),
         ({"secret_kee": SECRET}, "secret_kee"),
     ],
 )

@@ -83,8 +83,14 @@ async def test_example_counts_logs_in_with_a_new_id_flashes_once_and_logs_out(
         assert 'id="user"' not in page
 
 
+@pytest.fixture
+def raised_cookie_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The former default's 12 KB of cookies: chunks need more than the default 3 KB."""
+    monkeypatch.setenv("SESSION_COOKIE_MAX_BYTES", "12288")
+
+
 async def test_example_cart_is_chunked_past_4_kb_then_refused_with_a_413_that_keeps_it(
-    example: Any,
+    raised_cookie_budget: None, example: Any
 ) -> None:
     async with _client(example) as client:
         await client.post("/login", data={"name": "alice"})

@@ -61,7 +61,8 @@ async def test_example_private_page_redirects_until_someone_logs_in(
 async def test_example_answers_a_cart_too_large_with_its_413_page_and_no_cookie(
     http: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = _create_app(make_settings(cookie_max_chunks=2), monkeypatch)
+    settings = make_settings(cookie_max_chunks=2, cookie_max_bytes=12288)  # two chunks
+    app = _create_app(settings, monkeypatch)
     async with http(app) as client:
         await client.post("/cart", data={"quantity": "50"})
         await client.post("/cart", data={"quantity": "50"})

@@ -119,7 +119,8 @@ def test_an_untouched_request_gets_no_cookie_and_a_read_gets_vary_and_private(
 def test_a_large_session_goes_out_as_several_set_cookie_headers_and_clears_them_all(
     serve: Callable[..., str], client: Callable[[str], httpx.Client]
 ) -> None:
-    browser = client(serve(lambda: _shop({"backend": "base64", "compress": False})))
+    options = {"backend": "base64", "compress": False, "cookie_max_bytes": 12288}
+    browser = client(serve(lambda: _shop(options)))
     chunked = browser.post("/big/5000")
     cookies = chunked.headers.get_list("set-cookie")
     assert [c.split("=")[0] for c in cookies] == ["session", "session.1", "session.2"]

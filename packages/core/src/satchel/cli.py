@@ -43,7 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     inspect.add_argument(
         "cookie",
-        help="the cookie value, or a Cookie header such as 'session=...; session.1=...'",
+        help="the cookie value, or a Cookie header such as 'session=...; session.1=...' "
+        "(a value starting with '-' is taken as it is; '--' before it is accepted too)",
     )
     commands.add_parser("verify-key", help="print the key that verifies JWT session cookies")
     return parser
@@ -51,17 +52,36 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 refused, 2 bad settings)."""
-    args = _parser().parse_args(argv)
-    if args.command == "keygen":
-        return _keygen(args.backend, args.env)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    cookie = _inspected(argv)
+    if cookie is None:
+        args = _parser().parse_args(argv)
+        if args.command == "keygen":
+            return _keygen(args.backend, args.env)
+        command, cookie = args.command, getattr(args, "cookie", "")
+    else:
+        command = "inspect"
     try:
         manager = SessionManager(SessionSettings())
     except (ValidationError, ValueError, ImportError) as exc:
         print(f"satchel: the SESSION_* settings are not usable:\n{exc}", file=sys.stderr)
         return 2
-    if args.command == "inspect":
-        return _inspect(manager, args.cookie)
+    if command == "inspect":
+        return _inspect(manager, cookie)
     return _verify_key(manager)
+
+
+def _inspected(argv: list[str]) -> str | None:
+    """The value of ``inspect VALUE`` or ``inspect -- VALUE`` whatever it starts with:
+    argparse takes a value starting with "-" (a store id in 64 does) for an option, and
+    Python versions differ on "--" after a subcommand. None for any other command line."""
+    if argv[:1] != ["inspect"]:
+        return None
+    if len(argv) == 3 and argv[1] == "--":
+        return argv[2]
+    if len(argv) == 2 and argv[1] not in ("-h", "--help", "--"):
+        return argv[1]
+    return None
 
 
 def _keygen(backend: str, env: bool) -> int:

@@ -50,7 +50,8 @@ class SessionTooLarge(SatchelError):
         else:
             message = (
                 f"the session cookie needs {size} bytes but at most {limit} may be sent; "
-                "store less in the session, allow more cookie chunks or use a store backend"
+                "store less in the session, use a store backend, or raise "
+                "SESSION_COOKIE_MAX_BYTES along with your servers' header limits"
             )
         super().__init__(message)
         self.size = size

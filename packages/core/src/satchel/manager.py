@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeGuard
 
 from satchel._state import SessionState
 from satchel.backends import build_backend
-from satchel.cookies import DefaultCookiePolicy
+from satchel.cookies import DefaultCookiePolicy, _StaleChunks
 from satchel.errors import BackendUnavailable, BadCookie, SessionEnded
 from satchel.legacy import LegacyFormat, LegacyStore, _expiring, _Origin, _readers
 from satchel.protocols import (
@@ -189,6 +189,7 @@ class SessionManager:
         if self._nowait:
             return cookies
         incoming = record = None
+        remains: CookieValue | None = None
         header = _header(cookies)
         try:
             incoming = self.cookie.read(header)
@@ -204,12 +205,13 @@ class SessionManager:
         except Exception as exc:
             self._rejected(exc)
             record = None
+            remains = _remains(exc, incoming)
         migrated = None
         if record is None and (self._legacy or self._legacy_stores):
             legacy = self._legacy_value(header, incoming)
             if legacy is not None:
                 migrated = self._migrate(legacy) or await self._recall(legacy)
-        return _Fetched(incoming, record, migrated)
+        return _Fetched(incoming if remains is None else remains, record, migrated)
 
     @property
     def can_revoke(self) -> bool:
@@ -261,7 +263,7 @@ class SessionManager:
 
     def _open(self, source: Any) -> SessionState:
         """Decode a session on its first touch (a fresh one if the cookie is bad)."""
-        incoming = record = None
+        incoming = record = remains = None
         fetched = isinstance(source, _Fetched)
         try:
             if fetched:
@@ -283,6 +285,7 @@ class SessionManager:
                 return SessionState(data, record, incoming)
         except Exception as exc:
             self._rejected(exc)
+            remains = _remains(exc, incoming)
         migrated = None
         if fetched:
             migrated = source.migrated
@@ -290,6 +293,8 @@ class SessionManager:
             legacy = self._legacy_value(source, incoming)
             if legacy is not None:
                 migrated = self._migrate(legacy)
+        if remains is not None:  # a refused cookie: what it leaves goes with the response
+            incoming = remains
         if migrated is not None:
             # no record: the next commit writes satchel's cookie and retires the old one
             return _Migrated(migrated[0], None, incoming, origin=migrated[1])
@@ -356,6 +361,21 @@ class SessionManager:
                 )
         return [] if self._expire_legacy is None else [self._expire_legacy]
 
+    def _heal(self, state: SessionState, record: Record | None) -> list[str]:
+        """For a response that writes nothing else: expire the chunk cookies the request
+        carried and its session does not use (an incomplete, stale or mismatched set), so
+        the next request starts clean. A refused session's head goes too; a valid one's
+        cookie is sent again as it was, with the leftovers expired."""
+        incoming = state.incoming
+        if incoming is None or not incoming.stale:
+            return []
+        state.incoming = replace(incoming, stale=False)
+        if record is None:
+            return self.cookie.render(None, max_age=None, previous=incoming)
+        end = self.lifetime.expires_at(record.created, record.issued)
+        max_age = end - self.now() if self._persistent else None
+        return self.cookie.render(incoming.value, max_age=max_age, previous=incoming)
+
     def _rejected(self, exc: Exception) -> None:
         if isinstance(exc, BadCookie):
             self.reject(exc.reason)
@@ -392,7 +412,7 @@ class SessionManager:
                     if self._legacy_name is None:
                         retired += self.cookie.render(None, max_age=None, previous=incoming)
                     return retired
-                return []
+                return self._heal(state, None)
             await self.backend.delete(record)
             session._state = SessionState(None)
             return self.cookie.render(None, max_age=None, previous=incoming)
@@ -403,11 +423,11 @@ class SessionManager:
             regenerate = True  # the user changed, by login or a direct write: new identity
         unchanged = record is not None and not regenerate and state.clean
         if unchanged and (self._refresh is None or now - record.issued < self._refresh):  # type: ignore[union-attr]
-            return []  # only immutable values were read: nothing can have changed
+            return self._heal(state, record)  # only immutable values were read: no change
         payload = self.serializer.dumps(data)
         if record is not None and not regenerate and payload == record.payload:
             if self._refresh is None or now - record.issued < self._refresh:
-                return []
+                return self._heal(state, record)
         elif self._model is not None:
             self._model.model_validate(data)
         previous = record
@@ -537,3 +557,14 @@ def _header(cookies: Cookies) -> Mapping[str, str] | str | None:
         if name == b"cookie":
             found = value if found is None else found + b"; " + value
     return None if found is None else found.decode("latin-1")
+
+
+def _remains(exc: Exception, incoming: CookieValue | None) -> CookieValue | None:
+    """What a refused request's session cookies leave for the response to expire: with
+    chunks, every chunk cookie and the head (so the next request starts clean), else
+    nothing. None when *exc* tells nothing more than *incoming* does."""
+    if isinstance(exc, _StaleChunks):
+        return exc.leftover
+    if incoming is not None and incoming.chunks:
+        return CookieValue("", incoming.chunks, True)
+    return None

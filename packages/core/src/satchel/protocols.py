@@ -128,5 +128,6 @@ class LimitsCookieSize(Protocol):
 
     @property
     def max_value_size(self) -> int:
-        """The longest cookie value this policy can send, over all chunks."""
+        """The longest cookie value this policy reads (over all chunks): a longer one
+        is refused unparsed."""
         ...

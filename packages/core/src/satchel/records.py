@@ -74,7 +74,13 @@ class Lifetime:
 @dataclass(frozen=True, slots=True)
 class CookieValue:
     """The session cookie a request carried: its value, reassembled from chunks, and
-    how many chunk cookies it spanned (0 when it fit in one)."""
+    how many chunk cookies (``<name>.1`` ... ``<name>.N``) the browser may hold beside
+    it: those the value spans (0 when it fit in one), or more when the request carried
+    leftovers. A write expires every one of them it no longer needs."""
 
     value: str = field(repr=False)
     chunks: int = 0
+    stale: bool = False
+    """The request carried chunk cookies this value does not use (leftovers of an
+    incomplete, stale or mismatched set; with an empty value, nothing usable at all):
+    the response expires them even when the session is not written."""

@@ -121,6 +121,7 @@ class SessionOptions(TypedDict, total=False):
     cookie_partitioned: bool
     cookie_chunking: bool
     cookie_max_chunks: int
+    cookie_max_bytes: int
     max_age: Seconds | None
     idle_timeout: Seconds | None
     rolling: bool
@@ -255,8 +256,17 @@ class SessionSettings(BaseSettings):
     numbered cookies; when off, such a session raises `SessionTooLarge`."""
 
     cookie_max_chunks: int = Field(default=3, ge=2, le=20)
-    """The most cookies one session may span. Each carries up to 4 KB and every
-    request sends them all, and many servers refuse request headers over 8-16 KB."""
+    """The most chunk cookies one session may span, each carrying up to 4 KB. Sessions
+    are read from up to this many chunks; `cookie_max_bytes` bounds what is sent."""
+
+    cookie_max_bytes: int = Field(default=3072, ge=1024, le=20 * 4096)
+    """The most bytes the session's cookies may take in a request's Cookie header
+    (names, values, ``=`` and ``; ``); a larger session raises `SessionTooLarge` at
+    commit, and nothing is lost. The default fits what stock nginx passes both ways
+    (and gunicorn takes), with room to spare: 5,108 more bytes of the 8,182-byte Cookie
+    header for the app's other cookies, and about 750 bytes of nginx's 4,096-byte
+    buffer for the response's other headers. Raise it (the session then spans chunk
+    cookies past 4 KB) only with the servers' limits: docs/security.md, "Session size"."""
 
     max_age: timedelta = timedelta(days=14)
     """Absolute lifetime of a session from its creation (from its last refresh when
