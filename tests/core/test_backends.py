@@ -503,3 +503,39 @@ def test_deeply_nested_json_without_a_key_is_one_debug_line(
     assert [r.levelno for r in caplog.records] == [logging.DEBUG] * 3
     assert all(r.exc_info is None for r in caplog.records)
     assert sum(len(r.getMessage()) for r in caplog.records) < 300
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda t: t + "=",  # padding beyond the token's
+        lambda t: t[:10] + "!" + t[10:],  # a character outside the alphabet
+        lambda t: t.replace("-", "+").replace("_", "/"),  # the other base64 alphabet
+        lambda t: t.rstrip("="),  # the padding dropped
+    ],
+    ids=["padding", "alien", "alphabet", "unpadded"],
+)
+def test_a_fernet_token_is_accepted_in_its_canonical_form_only(change: Any) -> None:
+    backend = _backend("fernet")
+    for created in range(START, START + 8):
+        token = backend.seal(_record(created=created))
+        variant = change(token)
+        if variant == token:
+            continue
+        with pytest.raises(BadCookie):
+            backend.unseal(variant, created)
+
+
+def test_a_fernet_token_with_stray_bits_is_refused() -> None:
+    backend = _backend("fernet")
+    tried = 0
+    for size in range(16):  # ciphertexts of several lengths: some leave spare bits
+        token = backend.seal(_record(b'{"a":"%s"}' % (b"x" * size)))
+        body = token.rstrip("=")
+        variant = _stray_bits(body)
+        if variant is None:
+            continue
+        tried += 1
+        with pytest.raises(BadCookie):
+            backend.unseal(variant + token[len(body) :], START)
+    assert tried

@@ -391,3 +391,24 @@ async def test_chunks_without_their_head_are_expired_by_any_backend(
     assert session.get("x") is None
     headers = await manager.commit(session)
     assert _expired(headers) == ["session", "session.1", "session.2", "session.3"]
+
+
+@pytest.mark.parametrize("count", ["\u00b2", "\u0663", "\uff12", "2\u00b9"])
+def test_a_chunk_count_in_digits_other_than_ascii_is_a_bad_cookie(count: str) -> None:
+    policy = DefaultCookiePolicy("session", max_bytes=12288)
+    with pytest.raises(BadCookie):
+        policy.read(f"session=chunks-{count}; session.1=a; session.2=b")
+
+
+def test_a_malformed_incumbent_cookie_under_its_own_name_is_a_fresh_session() -> None:
+    manager = SessionManager(
+        make_settings(
+            cookie_name="__Host-session",
+            cookie_secure=True,
+            legacy_formats=["starlette"],
+            legacy_cookie_name="session",
+        )
+    )
+    session = manager.load_nowait("session=chunks-\u00b2; session.1=a")
+    assert session is not None
+    assert dict(session) == {}

@@ -128,3 +128,14 @@ async def test_a_second_commit_after_login_keeps_the_new_identity(clock: FrozenC
     session["visits"] = 2
     await engine.commit(session)
     assert session.id == first
+
+
+@pytest.mark.parametrize("user_id", [4.2, True, ["alice"]])
+async def test_a_user_id_written_directly_must_be_a_str_or_an_int(
+    clock: FrozenClock, user_id: Any
+) -> None:
+    engine = manager(clock)
+    session = await engine.load(None)
+    session["user_id"] = user_id  # the index could not find it: revoke_user would miss it
+    with pytest.raises(TypeError, match="a user id is a str or an int"):
+        await engine.commit(session)

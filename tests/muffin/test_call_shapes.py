@@ -306,3 +306,25 @@ async def test_logout_everywhere_on_a_store_is_done_when_awaited(
         await phone.post("/login", json={"user_id": "alice"})
         await laptop.get("/out-everywhere")
         assert (await phone.get("/whoami")).json() == {"user": None}
+
+
+async def test_a_plain_logout_everywhere_on_a_store_ends_this_session_at_once(
+    session_app: AppFactory, http: Client
+) -> None:
+    app, plugin = session_app(backend="memory")
+
+    @app.route("/out-everywhere")
+    async def out_everywhere(request: muffin.Request) -> str:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # the revoke nobody awaits
+            plugin.logout(request, everywhere=True)
+            gc.collect()
+        return "out"
+
+    async with http(app) as laptop, http(app) as phone:
+        await laptop.post("/login", json={"user_id": "alice"})
+        await phone.post("/login", json={"user_id": "alice"})
+        response = await laptop.get("/out-everywhere")
+        assert "session=" in response.headers["set-cookie"]  # this one ends, not awaited
+        assert (await laptop.get("/whoami")).json() == {"user": None}
+        assert (await phone.get("/whoami")).json() == {"user": "alice"}  # needs the await

@@ -613,3 +613,19 @@ async def test_a_guarded_view_called_without_a_request_is_a_clear_type_error() -
 
     with pytest.raises(TypeError, match="view was called without a request"):
         await view("not a request")
+
+
+async def test_a_redirect_target_computed_as_a_url_object_stays_on_this_site(
+    session_app: AppFactory, http: Client
+) -> None:
+    app, plugin = session_app()
+
+    @app.route("/private")
+    @plugin.user_pass(location=lambda request: request.url.with_host("evil.example"))
+    async def private(request: muffin.Request) -> str:
+        return "secret"
+
+    async with http(app) as client:
+        response = await client.get("/private")
+    assert response.status_code == 307
+    assert response.headers["location"] == "/login"

@@ -272,6 +272,8 @@ class Plugin(BasePlugin):
         target: Any = self.config.login_url if location is None else location
         if callable(target) and not isinstance(target, BaseException):
             target = await _resolve(target(request))
+            if not isinstance(target, BaseException):
+                target = str(target)  # a URL object too: checked as what it will say
             if isinstance(target, str) and not same_origin(target):
                 logger.warning("a redirect to another site was refused; sent to login_url")
                 fallback = self.config.login_url
@@ -332,9 +334,14 @@ class Plugin(BasePlugin):
 
         def act(session: Session) -> Awaitable[int] | None:
             request[self.user_scope_key] = None
-            if everywhere:
-                return self.manager.logout_everywhere(session)
-            session.logout()
+            user_id = session.user_id
+            if not everywhere or user_id is None:
+                session.logout()
+            elif self.manager.can_revoke:
+                session.logout()  # this session ends now, awaited or not
+                return self.manager.revoke_user(user_id)  # the others: I/O, when awaited
+            else:
+                _run(self.manager.logout_everywhere(session))  # no index: it logs so, no I/O
             return None
 
         return self._call(request, act, response)

@@ -176,7 +176,7 @@ class DefaultCookiePolicy:
         if not value.startswith(_CHUNKS_PREFIX):
             return CookieValue(value, carried, carried > 0)
         count = value[len(_CHUNKS_PREFIX) :]
-        if not count.isdigit() or not 2 <= int(count) <= self.max_chunks:
+        if not (count.isascii() and count.isdigit()) or not 2 <= int(count) <= self.max_chunks:
             raise _StaleChunks("bad chunk count", _left(carried))
         parts = []
         for name in self._chunk_names[: int(count)]:

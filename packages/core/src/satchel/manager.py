@@ -25,7 +25,7 @@ from satchel.protocols import (
 )
 from satchel.records import CookieValue, Lifetime, Record
 from satchel.serializers import JSONSerializer
-from satchel.session import Session
+from satchel.session import Session, _check_user_id
 from satchel.settings import SessionSettings
 
 logger = logging.getLogger("satchel")
@@ -307,7 +307,7 @@ class SessionManager:
         if self._legacy_cookie is not None:
             try:
                 found = self._legacy_cookie.read(header)
-            except BadCookie:  # sent twice (cookie tossing): neither value is trusted
+            except (BadCookie, ValueError):  # sent twice, malformed: nothing is trusted
                 return None
             return None if found is None else found.value or None
         return None if incoming is None else incoming.value
@@ -421,6 +421,8 @@ class SessionManager:
         user = dict.get(data, self.settings.user_key)  # dict's own get: no bookkeeping
         if user != state.user:
             regenerate = True  # the user changed, by login or a direct write: new identity
+            if user is not None:
+                _check_user_id(user)  # one the user index can key (a str or an int)
         unchanged = record is not None and not regenerate and state.clean
         if unchanged and (self._refresh is None or now - record.issued < self._refresh):  # type: ignore[union-attr]
             return self._heal(state, record)  # only immutable values were read: no change

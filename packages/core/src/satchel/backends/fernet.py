@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 
+from satchel.backends._codec import b64decode
 from satchel.backends._sealed import SealedBackend, pack_frame, unpack_frame
 from satchel.errors import BadCookie
 from satchel.keys import Keyring
@@ -62,6 +63,10 @@ class FernetBackend(SealedBackend):
 
     def unseal(self, value: str, now: int) -> Record:
         """Decrypt under any configured key within the TTL, then check the frame."""
+        body = value.rstrip("=")
+        if len(value) % 4 or len(value) - len(body) != -len(body) % 4:
+            raise BadCookie("not a fernet token")
+        b64decode(body)  # Fernet's own decoding is lenient: only the canonical form passes
         try:
             plain = self._fernet.decrypt_at_time(value.encode("ascii"), self._ttl, now)
         except (self._invalid, UnicodeEncodeError, ValueError, TypeError):
