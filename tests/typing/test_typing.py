@@ -64,7 +64,7 @@ def test_mypy_rejects_misused_satchel_starlette_options_and_dependencies(tmp_pat
 
 @pytest.mark.slow
 def test_mypy_sees_a_satchel_session_on_a_muffin_request(tmp_path: Path) -> None:
-    pytest.importorskip("muffin")  # Python 3.11+
+    pytest.importorskip("satchel_muffin")  # Python 3.11+ (tests/muffin shadows "muffin")
     result = _mypy("accept_muffin_request.py", tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Success" in result.stdout
@@ -72,7 +72,7 @@ def test_mypy_sees_a_satchel_session_on_a_muffin_request(tmp_path: Path) -> None
 
 @pytest.mark.slow
 def test_mypy_rejects_misuse_of_the_session_on_a_muffin_request(tmp_path: Path) -> None:
-    pytest.importorskip("muffin")
+    pytest.importorskip("satchel_muffin")
     result = _mypy("reject_muffin_request.py", tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
     assert 'Missing positional argument "user_id" in call to "login" of "Session"' in result.stdout
