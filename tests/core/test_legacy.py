@@ -311,3 +311,15 @@ async def test_closing_the_manager_closes_the_legacy_stores(clock: FrozenClock) 
     store = Closing()
     await SessionManager(make_settings(), legacy=[store]).aclose()
     assert store.closed
+
+
+@pytest.mark.parametrize(("depth", "loads"), [(31, True), (32, False), (200, False)])
+async def test_a_legacy_session_nested_deeper_than_any_incumbent_writes_is_fresh(
+    clock: FrozenClock, depth: int, loads: bool
+) -> None:
+    """The same answer on every Python: how deep JSON parses depends on the version."""
+    nested: Any = 1
+    for _ in range(depth):
+        nested = [nested]
+    data = await _data(_manager(clock), robyn_cookie({"d": {"a": nested}}))
+    assert data == ({"a": nested} if loads else {})

@@ -45,7 +45,7 @@ class Grown(JSONResponse):
 async def grow(request: Request) -> Response:
     session = get_session(request)
     before, n = session.get("blob", ""), request.path_params["n"]
-    session["blob"] = before + secrets.token_urlsafe(n)[:n]  # random: compression is no help
+    session["blob"] = before + secrets.token_urlsafe(n)[:n]  # random (and not compressed)
     if not n:
         session.regenerate()
     return Grown(session, before, int(request.query_params.get("pad", 0)))

@@ -338,9 +338,10 @@ class SessionManager:
         return None
 
     def _usable(self, data: object) -> TypeGuard[dict[str, Any]]:
-        """Whether a legacy reader's *data* can become the session (a non-empty dict
-        that fits the data model; a misfit raises, and is logged as refused)."""
-        if not isinstance(data, dict) or not data:
+        """Whether a legacy reader's *data* can become the session (a non-empty dict,
+        nested no deeper than `LEGACY_DEPTH`, that fits the data model; a misfit raises,
+        and is logged as refused)."""
+        if not isinstance(data, dict) or not data or not _shallow(data, LEGACY_DEPTH):
             return False
         if self._model is not None:
             self._model.model_validate(data)
@@ -533,6 +534,25 @@ class SessionManager:
         if not cache:
             result.append(_PRIVATE)
         return result
+
+
+LEGACY_DEPTH = 32
+"""The deepest nesting of lists and objects a legacy session may have: incumbents' sessions
+are flat, and how deep JSON parses depends on the Python version (3.13 reads deeper)."""
+
+
+def _shallow(data: object, limit: int) -> bool:
+    """Whether *data*'s lists and dicts nest no deeper than *limit* (no recursion)."""
+    pending = [(data, 0)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            if depth >= limit:
+                return False
+            pending.extend((item, depth + 1) for item in value)
+    return True
 
 
 def _kept_private(cache_control: str) -> str | None:
