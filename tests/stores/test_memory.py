@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -111,7 +112,7 @@ async def test_anonymous_sessions_never_evict_logged_in_ones(clock: FrozenClock)
     assert dict(await manager.load(flooded[0].header)) == {}  # anonymous: least recent went
 
 
-async def test_an_anonymous_write_to_a_store_full_of_logged_in_sessions_is_refused(
+async def test_an_anonymous_write_is_refused_when_every_user_in_a_full_store_holds_one_session(
     clock: FrozenClock,
 ) -> None:
     manager = _manager(clock, store_max_entries=3)
@@ -125,6 +126,18 @@ async def test_an_anonymous_write_to_a_store_full_of_logged_in_sessions_is_refus
     assert len(await manager.commit(session)) == 1
 
 
+async def test_an_anonymous_write_to_a_full_store_evicts_from_the_user_holding_most(
+    clock: FrozenClock,
+) -> None:
+    manager = _manager(clock, store_max_entries=4)
+    others = [await _login(manager, n) for n in (1, 2)]
+    mine = [await _login(manager, "me") for _ in range(2)]
+    flash = await _flash(manager)  # full of logged-in sessions, "me" holds two
+    assert (await manager.load(flash.header)).pop_flashes() == [("info", "hello")]
+    assert dict(await manager.load(mine[0].header)) == {}
+    assert [(await manager.load(j.header)).user_id for j in (*others, mine[1])] == [1, 2, "me"]
+
+
 async def test_a_full_store_evicts_the_logging_in_users_own_oldest_session_first(
     clock: FrozenClock,
 ) -> None:
@@ -135,9 +148,41 @@ async def test_a_full_store_evicts_the_logging_in_users_own_oldest_session_first
     assert [(await manager.load(jar.header)).user_id for jar in others] == [1, 2]
     assert dict(await manager.load(mine[0].header)) == {}
     assert [(await manager.load(j.header)).user_id for j in (mine[1], newest)] == ["me", "me"]
-    fifth = await _login(manager, 3)  # a user with no other session: the least recent goes
+    third = await _login(manager, 3)  # no session of its own: the user holding most loses one
+    assert dict(await manager.load(mine[1].header)) == {}
+    assert [(await manager.load(j.header)).user_id for j in (*others, newest)] == [1, 2, "me"]
+    fourth = await _login(manager, 4)  # one session each: the least recently written goes
     assert dict(await manager.load(others[0].header)) == {}
-    assert (await manager.load(fifth.header)).user_id == 3
+    assert [(await manager.load(j.header)).user_id for j in (third, fourth)] == [3, 4]
+
+
+async def test_one_account_logging_in_over_and_over_never_crowds_out_other_sessions(
+    clock: FrozenClock, report: Callable[[str], None]
+) -> None:
+    manager = _manager(clock, store_max_entries=100)
+    store = manager.backend
+    assert isinstance(store, MemoryStore)
+    alice = await _login(manager, "alice")
+    for _ in range(300):
+        await _login(manager, "mallory")  # fills the store, then only evicts her own
+    refused = 0
+    flashes = []
+    for _ in range(50):
+        try:
+            flashes.append(await _flash(manager))
+        except BackendUnavailable:
+            refused += 1
+    for _ in range(100):
+        await _login(manager, "mallory")  # beyond her share of a full store: her own go
+    carol = await _login(manager, "carol")
+    kept = sum([(await manager.load(j.header)).pop_flashes() != [] for j in flashes])
+    report(
+        f"memory: 400 logins of one account, then 50 anonymous writes: {refused} refused, "
+        f"{kept} kept"
+    )
+    assert (refused, kept) == (0, 50)
+    assert [(await manager.load(j.header)).user_id for j in (alice, carol)] == ["alice", "carol"]
+    assert len(store) == 100
 
 
 async def test_evicted_and_expired_sessions_leave_their_users_index(clock: FrozenClock) -> None:
@@ -175,3 +220,52 @@ async def test_a_users_index_never_outgrows_the_store(
         "memory: 6,000 logins of one user in 4 batches, "
         + ", ".join(f"{t * 1000:.0f} ms" for t in timings)
     )
+
+
+def _check_bookkeeping(store: MemoryStore) -> None:
+    storage = store._storage
+    listed = {key: index for index, members in storage.indexes.items() for key in members}
+    assert set(storage.records) == set(storage.anonymous) | set(listed)
+    assert not set(storage.anonymous) & set(listed)
+    assert all(storage.records[key].index == index for key, index in listed.items())
+    assert all(members for members in storage.indexes.values())
+    bucketed = {index: n for n, bucket in enumerate(storage.buckets) for index in bucket}
+    assert bucketed == {index: len(members) for index, members in storage.indexes.items()}
+    assert storage.heaviest == max(map(len, storage.indexes.values()), default=0)
+    assert len(storage.records) <= store._max_entries
+
+
+async def test_eviction_bookkeeping_stays_exact_under_random_traffic(clock: FrozenClock) -> None:
+    rng = random.Random(1729)
+    manager = _manager(clock, store_max_entries=40, max_age=600)
+    store = manager.backend
+    assert isinstance(store, MemoryStore)
+    jars: list[Jar] = []
+    for _ in range(3000):  # about a third of the writes find the store full
+        action = rng.random()
+        jar = rng.choice(jars) if jars else None
+        if action < 0.35:
+            jars.append(await _login(manager, rng.choice(["heavy"] * 6 + list(range(30)))))
+        elif action < 0.55:
+            single = all(len(m) == 1 for m in store._storage.indexes.values())
+            try:
+                jars.append(await _flash(manager))
+            except BackendUnavailable:  # only when every session is its user's only one
+                assert single
+                assert (len(store), len(store._storage.anonymous)) == (40, 0)
+        elif action < 0.75 and jar is not None:
+            session = await manager.load(jar.header)
+            session["n"] = rng.random()
+            if rng.random() < 0.3:
+                session.regenerate()
+            jar.receive(await manager.commit(session))
+        elif action < 0.85 and jar is not None:
+            session = await manager.load(jar.header)
+            session.logout()
+            jar.receive(await manager.commit(session))
+        elif action < 0.9:
+            await manager.revoke_user(rng.choice(["heavy", *range(30)]))
+        else:
+            clock.advance(rng.choice([1, 30, 200]))
+        _check_bookkeeping(store)
+        jars = jars[-200:]

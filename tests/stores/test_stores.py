@@ -407,6 +407,70 @@ async def test_same_key_changed_by_two_requests_raises_with_on_conflict_raise(
         report(f"{store_options['backend']}: on_conflict='raise' refused 2 of 2 stale writes")
 
 
+async def _records(manager: SessionManager) -> list[str]:
+    return sorted(k for k in await stored_keys(manager) if not k.endswith(":sessions"))
+
+
+async def _move(session: Any, how: str) -> None:
+    """Give *session* a new id the way *how* says (each is a move to a new record)."""
+    if how == "regenerate":
+        session.regenerate()
+    elif how == "login again":
+        session.login("alice")
+    elif how == "login as another user":
+        session.login("bob")
+    else:
+        session["user_id"] = "carol"  # a direct change of the user key moves too
+
+
+MOVES = ("regenerate", "login again", "login as another user", "user key written")
+
+
+@pytest.mark.parametrize("encrypt", [False, True], ids=["plain", "encrypted"])
+@pytest.mark.parametrize("how", MOVES)
+async def test_a_write_that_regenerates_raises_on_conflict_and_keeps_the_old_record(
+    clock: FrozenClock, store_options: Options, how: str, encrypt: bool
+) -> None:
+    options = {**store_options, "store_encrypt": encrypt}
+    async with managed(clock, on_conflict="raise", **options) as manager:
+        jar = await issue(manager, user_id="alice", balance=100, note="x")
+        stale, fresh = await manager.load(jar.header), await manager.load(jar.header)
+        fresh["balance"] = 50
+        await manager.commit(fresh)
+        before = await _records(manager)
+        await _move(stale, how)
+        stale["balance"] = 150
+        with pytest.raises(SessionConflict):
+            await manager.commit(stale)
+        assert await _records(manager) == before  # nothing written, nothing moved
+        session = await manager.load(jar.header)
+        assert dict(session) == {"user_id": "alice", "balance": 50, "note": "x"}
+        # (redis may have listed the new id, never issued, in the new user's index)
+        assert await manager.revoke_user("bob") == await manager.revoke_user("carol") == 0
+        # a move that changes only what nobody else changed goes through
+        await _move(session, how)
+        session["note"] = "y"
+        moved = Jar().receive(await manager.commit(session))
+        assert dict(await manager.load(jar.header)) == {}
+        kept = None if how == "login as another user" else 50  # another user starts empty
+        assert (await manager.load(moved.header)).get("balance") == kept
+
+
+async def test_a_write_that_regenerates_overwrites_a_concurrent_change_by_default(
+    clock: FrozenClock, store_options: Options
+) -> None:
+    async with managed(clock, **store_options) as manager:
+        jar = await issue(manager, user_id="alice", balance=100)
+        stale, fresh = await manager.load(jar.header), await manager.load(jar.header)
+        fresh["balance"] = 50
+        await manager.commit(fresh)
+        stale.regenerate()
+        stale["balance"] = 150
+        moved = Jar().receive(await manager.commit(stale))
+        assert (await manager.load(moved.header))["balance"] == 150
+        assert dict(await manager.load(jar.header)) == {}
+
+
 async def test_session_id_signed_under_a_fallback_secret_loads_and_is_signed_anew(
     clock: FrozenClock, store_options: Options
 ) -> None:

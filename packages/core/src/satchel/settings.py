@@ -332,8 +332,11 @@ class SessionSettings(BaseSettings):
     `secret_key` and rotated with it), so a shared Redis holds nothing readable."""
 
     store_max_entries: int = Field(default=10_000, ge=1)
-    """The most sessions the memory backend keeps; beyond it, expired sessions go
-    first, then the least recently written."""
+    """The most sessions the memory backend keeps. When it is full, expired sessions
+    go first, then anonymous ones, and no single user's sessions crowd out other
+    users': sessions a user holds beyond ``max(16, store_max_entries // 64)`` go
+    even before anonymous ones, then those of the user holding most (see
+    docs/backends.md)."""
 
     on_conflict: OnConflict = "overwrite"
     """When two requests of one session change the same key, the later commit wins

@@ -79,7 +79,9 @@ class StoreWrite:
     (Redis, where the index and the record are two steps; the memory store is one).
     `expect`, with ``on_conflict="raise"``, maps each touched field to the SHA-1
     (hex) of the stored value it was loaded with ("" when it was absent); any
-    difference means another request changed it first. `reseal` holds fields read
+    difference means another request changed it first. It is checked on the record
+    written, or for a move on `source`, as it stands there (a move writes every key,
+    but only those it changed are its own changes). `reseal` holds fields read
     under a fallback key, sealed again: each is written only if it still holds
     the value read (its SHA-1), never over another request's change.
 
@@ -305,11 +307,29 @@ class StoreBackend(ABC):
         dumps = self._serializer.dumps
         size = 0  # as `read` counts it: every key's serialized entry
         if old_raw is None or moving:
+            # a move checks, on the record it leaves, the keys it changed or removed
+            versions = loaded.versions if moving else None
+            stored, entries = loaded.fields, loaded.entries
+            check: dict[str, str] = {}
+            kept = 0  # keys read and still there: fewer than were read, some were removed
             for name, value in data.items():
                 field = self._field(name)
                 plain = dumps({name: value})
                 size += len(plain)
                 fields[field] = self._seal(key, field, plain)
+                if versions is not None:
+                    read = entries.get(name)
+                    if read != plain:
+                        field = stored.get(name) or field
+                        check[field] = versions.get(field, "")
+                    kept += read is not None
+            if versions is not None:
+                if kept < len(entries):
+                    for name in entries:
+                        if name not in data:
+                            field = stored.get(name) or self._field(name)
+                            check[field] = versions.get(field, "")
+                expect = check
         else:
             stored, entries = loaded.fields, loaded.entries
             for name, value in data.items():

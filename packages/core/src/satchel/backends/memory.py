@@ -25,16 +25,19 @@ class _Entry:
 
 @dataclass(slots=True)
 class _Storage:
-    """Every structure is bounded by the number of records: each record is in one of the
-    two eviction orders and in at most one user index."""
+    """Every structure is bounded by the number of records: each record is anonymous or
+    in one user index, and each user index is in one bucket."""
 
     records: dict[str, _Entry] = field(default_factory=dict)
     anonymous: OrderedDict[str, None] = field(default_factory=OrderedDict)
     """Anonymous records, least recently written first."""
-    users: OrderedDict[str, None] = field(default_factory=OrderedDict)
-    """Logged-in records, least recently written first."""
     indexes: dict[str, dict[str, int]] = field(default_factory=dict)
     """Each user's records (with their expiry), least recently written first."""
+    buckets: list[OrderedDict[str, None]] = field(default_factory=lambda: [OrderedDict()])
+    """``buckets[n]``: the user indexes listing *n* records, least recently written first
+    (``buckets[0]`` stays empty), so the user holding most is found without a scan."""
+    heaviest: int = 0
+    """The most records one user index lists: the last non-empty bucket."""
     swept: int = 0
 
 
@@ -42,17 +45,20 @@ class MemoryStore(StoreBackend):
     """A bounded in-process store with the same guarantees as the redis one.
 
     Records hold serialized bytes (never live objects), expire on their own clock,
-    and are limited to `max_entries`. When it is full, expired records go first;
-    then an anonymous session makes room only by evicting the least recently
-    written anonymous one (never a logged-in session: with none to evict, its write
-    raises `BackendUnavailable`), and a logged-in session evicts the least recently
-    written anonymous one, else that user's own oldest session, else the least
-    recently written logged-in one. A lock makes every operation atomic, across
-    tasks and threads. Sessions live as long as the process and are not shared
-    between workers: use redis for more than one process.
+    and are limited to `max_entries`. When it is full, expired records go first, and
+    no single user's sessions crowd out other users': a write evicts the oldest
+    session of a user holding more than its share of the store,
+    ``max(16, max_entries // 64)`` (counting the session being written), then the
+    least recently written anonymous session, then the oldest session of the user
+    holding most (the writer's own when it holds as many; among users holding one
+    each, the least recently written). An anonymous write never evicts a user's only
+    session: when every stored session is one user's only one, it raises
+    `BackendUnavailable`. A lock makes every operation atomic, across tasks and
+    threads. Sessions live as long as the process and are not shared between
+    workers: use redis for more than one process.
     """
 
-    __slots__ = ("_lock", "_max_entries", "_storage")
+    __slots__ = ("_lock", "_max_entries", "_share", "_storage")
 
     def __init__(
         self,
@@ -64,6 +70,7 @@ class MemoryStore(StoreBackend):
     ) -> None:
         super().__init__(keyring, lifetime, **options)  # type: ignore[arg-type]
         self._max_entries = max_entries
+        self._share = max(16, max_entries // 64)
         self._storage = _Storage()
         self._lock = threading.Lock()
 
@@ -140,10 +147,10 @@ class MemoryStore(StoreBackend):
             elif index is None:
                 storage.anonymous.move_to_end(key)
             else:
-                storage.users.move_to_end(key)
                 members = storage.indexes[index]
                 del members[key]
                 members[key] = entry.expires
+                storage.buckets[len(members)].move_to_end(index)
             return "ok"
 
     def _place(self, key: str, entry: _Entry, index: str | None) -> None:
@@ -152,22 +159,43 @@ class MemoryStore(StoreBackend):
         storage = self._storage
         if entry.index is not None:
             self._unlist(key, entry.index)
-            storage.users.pop(key, None)
         else:
             storage.anonymous.pop(key, None)
         entry.index = index
         if index is None:
             storage.anonymous[key] = None
         else:
-            storage.users[key] = None
-            storage.indexes.setdefault(index, {})[key] = entry.expires
+            members = storage.indexes.get(index)
+            if members is None:
+                members = storage.indexes[index] = {}
+            members[key] = entry.expires
+            count = len(members)
+            self._recount(index, count - 1, count)
 
     def _unlist(self, key: str, index: str) -> None:
         members = self._storage.indexes.get(index)
-        if members is not None:
-            members.pop(key, None)
-            if not members:
+        if members is not None and key in members:
+            del members[key]
+            count = len(members)
+            self._recount(index, count + 1, count)
+            if not count:
                 del self._storage.indexes[index]
+
+    def _recount(self, index: str, was: int, count: int) -> None:
+        """Move *index*, which listed *was* records and now *count* (one more or one
+        fewer), to the end of its new bucket."""
+        storage = self._storage
+        buckets = storage.buckets
+        if was:
+            del buckets[was][index]
+        if count:
+            if count == len(buckets):
+                buckets.append(OrderedDict())
+            buckets[count][index] = None
+        if count > storage.heaviest:
+            storage.heaviest = count
+        elif was == storage.heaviest and not buckets[was]:
+            storage.heaviest = was - 1  # counts move by one: the next bucket down is not empty
 
     def _drop(self, key: str) -> bool:
         """Delete the record at *key* from every structure; whether there was one."""
@@ -178,7 +206,6 @@ class MemoryStore(StoreBackend):
         if entry.index is None:
             storage.anonymous.pop(key, None)
         else:
-            storage.users.pop(key, None)
             self._unlist(key, entry.index)
         return True
 
@@ -194,17 +221,30 @@ class MemoryStore(StoreBackend):
             for key in [k for k, e in records.items() if e.expires <= now]:
                 self._drop(key)
         while len(records) >= self._max_entries:
-            if storage.anonymous:
-                victim = next(iter(storage.anonymous))
-            elif index is None:
+            victim = self._victim(index)
+            if victim is None:
                 raise BackendUnavailable(
-                    "the memory store is full of logged-in sessions, which anonymous ones "
-                    "never evict: raise store_max_entries"
+                    "the memory store is full of sessions that are each their user's only "
+                    "one, which anonymous sessions never evict: raise store_max_entries"
                 )
-            else:
-                own = storage.indexes.get(index)
-                victim = next(iter(own if own else storage.users))
             self._drop(victim)
+
+    def _victim(self, index: str | None) -> str | None:
+        """The record a write listed under *index* (None: anonymous) evicts, if any."""
+        storage = self._storage
+        indexes = storage.indexes
+        own = indexes.get(index) if index is not None else None
+        mine = len(own) if own else 0
+        heaviest = storage.heaviest
+        if own and mine >= self._share:  # this write would take the user past its share
+            return next(iter(own))
+        if heaviest <= self._share and storage.anonymous:
+            return next(iter(storage.anonymous))
+        if own and mine >= heaviest:
+            return next(iter(own))
+        if heaviest > 1 or (heaviest == 1 and index is not None):
+            return next(iter(indexes[next(iter(storage.buckets[heaviest]))]))
+        return None
 
     async def _remove(self, key: str, index: tuple[IndexChange, ...], now: int) -> None:
         with self._lock:

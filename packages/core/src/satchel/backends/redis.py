@@ -36,6 +36,7 @@ BATCH = 1000
 # KEYS: record, source (the record a regenerated session leaves, or the record again)
 # ARGV: create, moving ('0'; '1'; '2': leave a pointer to the record), created, issued,
 #       ttl, n, field, value..., n, field..., n, field, sha1..., n, field, sha1, value...
+# The sha1 list (on_conflict="raise") is checked on source, before anything is written.
 WRITE = f"""
 local key, source = KEYS[1], KEYS[2]
 local moving = ARGV[2] ~= '0'
@@ -53,7 +54,7 @@ i = i + 1
 for _ = 1, tonumber(ARGV[i]) do dels[#dels + 1] = ARGV[i + 1]; i = i + 1 end
 i = i + 1
 for _ = 1, tonumber(ARGV[i]) do
-  local current = redis.call('HGET', key, ARGV[i + 1])
+  local current = redis.call('HGET', source, ARGV[i + 1])
   local digest = current and redis.sha1hex(current) or ''
   if digest ~= ARGV[i + 2] then return 'conflict' end
   i = i + 2
