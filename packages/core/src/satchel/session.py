@@ -68,11 +68,11 @@ class Session(dict[str, Any]):
     """A request's session data, loaded on first touch and written only if it changed.
 
     It is a dict (``isinstance(session, dict)``): every dict method and operator works,
-    ``json.dumps(session)`` and Starlette's ``JSONResponse(request.session)`` included.
-    Until the first touch its storage holds only a private placeholder, so code that
-    reads a dict's storage without calling its methods (C extensions such as
-    pydantic-core or orjson) sees the data once the session has been touched: pass
-    ``dict(session)`` or use `as_model` there. `regenerate` gives the session a new
+    ``json.dumps(session)``, Starlette's ``JSONResponse(request.session)`` and pydantic's
+    ``model_validate(session)`` included. Until the first touch its storage holds only a
+    private non-string placeholder, so C code that reads a dict's storage without
+    calling any of its methods (orjson, for one) fails on an untouched session rather
+    than see nothing: pass it ``dict(session)``. `regenerate` gives the session a new
     identity (call it when privileges change; `login` does), `clear` ends it, and
     `flash` / `pop_flashes` carry one-time messages to the next page. `accessed`
     (read-only) says whether the session was loaded, in which case the response
