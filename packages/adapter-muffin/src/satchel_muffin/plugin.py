@@ -233,14 +233,18 @@ class Plugin(BasePlugin):
 
     async def _middleware(self, handler: Callable[..., Any], request: Request, *asgi: Any) -> Any:
         """``auto_manage``: load the session, commit it into the response, returned or raised."""
-        session = await self.load_from_request(request)
+        session = self._at_hand(request)  # no coroutine where no I/O is needed
+        if session is None:
+            session = await self.load_from_request(request)
         try:
             response = await handler(request, *asgi)
         except BaseException as raised:
             if isinstance(raised, Response):
                 await self._save(session, raised)
             raise
-        return None if response is None else await self._save(session, parse_response(response))
+        if response is None or not session.accessed:  # Muffin converts it as usual
+            return response
+        return await self._save(session, parse_response(response))
 
     def user_loader(self, loader: Loader) -> Loader:
         """Decorator: *loader* (sync or async) turns the session's user id into a user."""
