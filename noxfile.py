@@ -47,7 +47,7 @@ TEST_DEPS = [
 ]
 DEMO_DEPS = ["uvicorn>=0.30", "asgi-tools>=1.0"]
 """What the example apps need beyond satchel's distributions and their extras."""
-EXTRAS = {"satchel-core": "[jwt,crypto,redis]", "satchel-starlette": "[fastapi]"}
+EXTRAS = {"satchel-core": "[jwt,crypto,redis,orjson]", "satchel-starlette": "[fastapi]"}
 
 nox.options.sessions = ["lint", "typecheck", "tests"]
 nox.options.default_venv_backend = "venv"

@@ -47,10 +47,11 @@ from satchel.protocols import (
     RevokesSessions,
     Serializer,
 )
-from satchel.serializers import JSONSerializer
+from satchel.serializers import JSONSerializer, OrjsonSerializer, build_serializer
 from satchel.session import Flash, Session, SessionMetadata
 from satchel.settings import (
     BackendName,
+    JSONLibrary,
     JWTAlgorithm,
     LegacyFormatName,
     OnConflict,
@@ -94,6 +95,7 @@ __all__ = [
     "FernetBackend",
     "Flash",
     "IdentifiesSessions",
+    "JSONLibrary",
     "JSONSerializer",
     "JWTAlgorithm",
     "JWTBackend",
@@ -103,6 +105,7 @@ __all__ = [
     "LimitsCookieSize",
     "MemoryStore",
     "OnConflict",
+    "OrjsonSerializer",
     "RedisStore",
     "RevokesSessions",
     "RobynFormat",
@@ -125,6 +128,7 @@ __all__ = [
     "StarletteFormat",
     "StarsessionsCookieFormat",
     "StarsessionsStore",
+    "build_serializer",
     "configure",
     "generate_key",
     "log_misconfigured",
