@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hmac
 import json
 import logging
 import time
@@ -418,6 +419,27 @@ def test_base64url_round_trips_every_length() -> None:
         assert b64decode(b64encode(data)) == data
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["QQ", "QQ=", "QQ===", "UaSw=", "Q=Q=", "=QQ=", "QR==", "QUK=", "Q+==", "QQ==\n", "QQ==QQ=="],
+)
+def test_padded_base64url_decoding_is_strict(text: str) -> None:
+    from satchel.backends._codec import b64decode_padded
+
+    with pytest.raises(BadCookie):
+        b64decode_padded(text)
+
+
+def test_padded_base64url_round_trips_every_length() -> None:
+    from satchel.backends._codec import b64decode_padded, b64encode_padded
+
+    for size in range(40):
+        data = bytes(range(200, 200 + size % 56)) + bytes(size - size % 56)
+        text = b64encode_padded(data)
+        assert text == base64.urlsafe_b64encode(data).decode()
+        assert b64decode_padded(text) == data
+
+
 @pytest.mark.parametrize("algorithm", ["HS256", "EdDSA", "ES256"])
 @pytest.mark.parametrize("cut", [1, 10, 40])
 def test_jwt_with_a_truncated_signature_is_refused(algorithm: str, cut: int) -> None:
@@ -539,3 +561,150 @@ def test_a_fernet_token_with_stray_bits_is_refused() -> None:
         with pytest.raises(BadCookie):
             backend.unseal(variant + token[len(body) :], START)
     assert tried
+
+
+# -- what the fast paths must not change --------------------------------------------------
+
+
+def _fernet_token(plain_blocks: bytes, secret: str = SECRET) -> str:
+    """A Fernet token whose ciphertext is *plain_blocks* encrypted as they are (no
+    padding added) and correctly MACed: what only a holder of the key can make."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    key = Keyring(secret.encode()).derive("fernet/v1/session")[0].key
+    iv = bytes(range(16))
+    whole = len(plain_blocks) - len(plain_blocks) % 16
+    encryptor = Cipher(algorithms.AES(key[16:]), modes.CBC(iv)).encryptor()
+    ciphertext = encryptor.update(plain_blocks[:whole]) + encryptor.finalize()
+    ciphertext += plain_blocks[whole:]  # a partial block, if any, left as it is
+    body = b"\x80" + START.to_bytes(8, "big") + iv + ciphertext
+    return base64.urlsafe_b64encode(body + hmac.digest(key[:16], body, "sha256")).decode()
+
+
+@pytest.mark.parametrize(
+    "plain",
+    [
+        b"F" + bytes(9) + b"{}" + bytes(4),  # padding bytes of 0
+        b"F" + bytes(9) + b"{}" + b"\x11" * 4,  # padding longer than a block
+        b"F" + bytes(9) + b"{}" + b"\x01\x02\x03\x04",  # padding bytes that disagree
+        b"F" + bytes(9) + b"{}" + b"\x04" * 4 + bytes(5),  # a partial block
+    ],
+    ids=["zero", "too-long", "mixed", "partial-block"],
+)
+def test_fernet_token_under_the_right_key_but_badly_framed_is_refused(plain: bytes) -> None:
+    backend = _backend("fernet")
+    with pytest.raises(BadCookie):
+        backend.unseal(_fernet_token(plain), START)
+    assert backend.unseal(backend.seal(_record()), START) == _record()  # nothing left behind
+
+
+def test_jwt_claims_written_from_the_serializers_json_are_the_claims_dict_to_the_byte() -> None:
+    from satchel.serializers import JSONSerializer
+
+    class Another(JSONSerializer):
+        """Any serializer but the built-in one: claims are built from the data."""
+
+    fast = _backend("jwt")
+    slow = JWTBackend.from_settings(make_settings(backend="jwt"), Another())
+    cases: list[dict[str, Any]] = [
+        {},
+        {"user_id": 7, "cart": [1, 2]},
+        {"_private": 1, "plain": 2},
+        {"exp": 0, "sub": "x"},
+        {"notes": ["_not a key", '"_quoted'], "nested": {"_inner": {"iss": 1}}},
+        {"\u00e9t\u00e9": "\u2028\U0001f600", "n": 10**30, "f": 1.5, "none": None},
+    ]
+    serializer = JSONSerializer()
+    for data in cases:
+        payload = serializer.dumps(data)
+        for record in (Record(payload, START - 5, START, data=data), Record(payload, START, START)):
+            token = fast.seal(record)
+            assert token == slow.seal(record)
+            assert json.loads(fast.unseal(token, START).payload) == data
+
+
+def test_jwt_with_the_orjson_serializer_writes_what_it_can_write() -> None:
+    import uuid
+
+    from satchel.serializers import OrjsonSerializer
+
+    pytest.importorskip("orjson")
+    serializer = OrjsonSerializer()
+    backend = JWTBackend.from_settings(make_settings(backend="jwt"), serializer)
+    for data in ({"u": uuid.UUID(int=5)}, {"_u": uuid.UUID(int=5), "exp": 1}, {"\u00e9": 1}):
+        payload = serializer.dumps(data)
+        token = backend.seal(Record(payload, START, START, data=data))
+        expected = json.loads(payload)
+        assert json.loads(backend.unseal(token, START).payload) == expected
+        claims = _claims(token)
+        assert claims["aud"] == "session"
+        assert claims["exp"] > START
+
+
+def _signed_claims(backend: JWTBackend, text: str) -> str:
+    """An HS256 token whose claims segment is *text* exactly."""
+    head = backend.seal(_record()).split(".")[0]
+    body = base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+    signature = hmac.digest(_jwt_key(backend), f"{head}.{body}".encode(), "sha256")
+    return f"{head}.{body}.{base64.urlsafe_b64encode(signature).decode().rstrip('=')}"
+
+
+def test_jwt_claims_with_white_space_around_them_load() -> None:
+    backend = _backend("jwt")
+    assert isinstance(backend, JWTBackend)
+    for text in (json.dumps(_valid_claims()), f" {json.dumps(_valid_claims(), indent=2)}\n"):
+        assert backend.unseal(_signed_claims(backend, text), START).payload == b'{"user_id":1}'
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"a":1}{"b":2}', '{"a":1} x', "[1]", '"{}"', "", "{", "\ufeff{}"],
+)
+def test_jwt_claims_that_are_not_one_json_object_are_refused(text: str) -> None:
+    backend = _backend("jwt")
+    assert isinstance(backend, JWTBackend)
+    with pytest.raises(BadCookie):
+        backend.unseal(_signed_claims(backend, text), START)
+
+
+@pytest.mark.parametrize("digest", ["sha256", "sha384", "sha512"])
+def test_keyed_hmac_is_hmac_and_keeps_its_key_out_of_sight(digest: str) -> None:
+    from satchel.backends._codec import KeyedHMAC
+
+    for size in (0, 16, 32, 48, 64, 65, 128, 129, 300):  # around both block sizes
+        key = bytes(range(size % 256)) + b"k" * (size - size % 256)
+        mac = KeyedHMAC(key, digest)
+        for message in (b"", b"x", b"y" * 1000):
+            expected = hmac.digest(key, message, digest)
+            assert mac.digest(message) == expected
+            assert mac.verify(message, expected)
+            assert not mac.verify(message + b"!", expected)
+            assert not mac.verify(message, expected[:-1])
+    assert repr(KeyedHMAC(SECRET.encode(), digest)) == f"KeyedHMAC({digest})"
+
+
+_PURPOSES = {
+    "signed": "signed/v1/session",
+    "jwt": "jwt/v1/session/HS256",
+    "fernet": "fernet/v1/session",
+    "aesgcm": "aesgcm/v1/session",
+}
+
+
+@pytest.mark.parametrize("name", KEYED)
+def test_no_key_material_in_the_reprs_of_a_backend_or_its_keys(name: str) -> None:
+    backend: Any = _backend(name, secret_key_fallbacks=[OTHER_SECRET])
+    keys = [
+        k.key for s in (SECRET, OTHER_SECRET) for k in Keyring(s.encode()).derive(_PURPOSES[name])
+    ]
+    parts = [part for key in keys for part in (key, key[:16], key[16:])]
+    held = {"signed": "_keys", "fernet": "_keys", "aesgcm": "_sealer"}.get(name)
+    objects = [backend]
+    if held is not None:
+        value = getattr(backend, held)
+        objects += list(value.values()) if isinstance(value, dict) else [value]
+        objects += list(value) if isinstance(value, tuple) else []
+    for text in map(repr, objects):
+        assert SECRET not in text
+        assert OTHER_SECRET not in text
+        assert not any(part.hex() in text or repr(part)[2:-1] in text for part in parts)

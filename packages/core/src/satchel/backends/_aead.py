@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from typing import Any
 
+from satchel.backends._codec import KeyedHMAC
 from satchel.errors import BadCookie
 from satchel.keys import KEY_ID_BYTES, Keyring
 
@@ -27,7 +27,7 @@ class Sealer:
     ciphertext | tag``; the key id picks the master key, current or fallback.
     """
 
-    __slots__ = ("_aead", "_current", "_invalid", "_keys")
+    __slots__ = ("_aead", "_current", "_invalid", "_keys", "_mac")
 
     def __init__(self, keyring: Keyring, purpose: str) -> None:
         from cryptography.exceptions import InvalidTag
@@ -36,24 +36,24 @@ class Sealer:
         keys = keyring.derive(purpose)
         self._aead: Any = AESGCM
         self._invalid = InvalidTag
-        self._current = keys[0]
-        self._keys = {k.kid: k.key for k in keys}
+        self._keys = {k.kid: KeyedHMAC(k.key) for k in keys}
+        self._current = keys[0].kid
+        self._mac = self._keys[self._current]
 
     def __repr__(self) -> str:
         return f"Sealer(keys={len(self._keys)})"
 
     def seal(self, plain: bytes, associated: bytes = b"") -> bytes:
         """Encrypt *plain*, authenticating *associated* (and the key id and salt) too."""
-        key = self._current
         salt = secrets.token_bytes(SALT_BYTES)
-        header = key.kid + salt
-        aead = self._aead(hmac.digest(key.key, salt, "sha256"))
+        header = self._current + salt
+        aead = self._aead(self._mac.digest(salt))
         return header + aead.encrypt(_NONCE, plain, header + associated)  # type: ignore[no-any-return]
 
     def stale(self, sealed: bytes) -> bool:
         """Whether *sealed* was made under a key other than the current one (a fallback
         that is going away): whoever holds its plain text should seal it again."""
-        return sealed[:KEY_ID_BYTES] != self._current.kid
+        return sealed[:KEY_ID_BYTES] != self._current
 
     def open(self, sealed: bytes, associated: bytes = b"") -> bytes:
         """Authenticate and decrypt; anything forged or foreign raises `BadCookie`."""
@@ -63,7 +63,7 @@ class Sealer:
         if master is None:
             raise BadCookie("encrypted with an unknown key")
         header = sealed[: KEY_ID_BYTES + SALT_BYTES]
-        aead = self._aead(hmac.digest(master, header[KEY_ID_BYTES:], "sha256"))
+        aead = self._aead(master.digest(header[KEY_ID_BYTES:]))
         try:
             return aead.decrypt(_NONCE, sealed[len(header) :], header + associated)  # type: ignore[no-any-return]
         except self._invalid:

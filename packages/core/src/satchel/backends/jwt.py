@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from satchel.backends._codec import b64decode, b64encode
+from satchel.backends._codec import KeyedHMAC, b64decode, b64encode
 from satchel.backends._sealed import SealedBackend
 from satchel.errors import BadCookie
 from satchel.keys import Keyring
 from satchel.records import CLOCK_SKEW, Lifetime, Record
-from satchel.serializers import JSONSerializer
+from satchel.serializers import JSONSerializer, OrjsonSerializer
 from satchel.settings import JWTAlgorithm, SessionSettings
 
 if TYPE_CHECKING:
@@ -19,17 +20,22 @@ if TYPE_CHECKING:
 RESERVED_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "orig_iat"})
 """Claims the token itself uses; session keys with these names are namespaced."""
 
-_REQUIRED = ("iss", "aud", "exp", "nbf", "iat", "orig_iat")
-_NEVER_WRITTEN = ("sub", "jti")  # a token carrying one was minted by something else
+_REQUIRED = frozenset(("iss", "aud", "exp", "nbf", "iat", "orig_iat"))
+_NEVER_WRITTEN = frozenset(("sub", "jti"))  # a token carrying one was minted by something else
 _HMAC_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
+_COMPACT = json.JSONEncoder(separators=(",", ":"))  # what json.dumps would build per call
+_DECODER = json.JSONDecoder()
 
 
-def _claim(key: str) -> str:
-    return "_" + key if key in RESERVED_CLAIMS or key.startswith("_") else key
-
-
-def _session_key(claim: str) -> str:
-    return claim[1:] if claim.startswith("_") else claim
+def _json(text: str) -> Any:
+    """`json.loads` of *text*: compact JSON (no white space around the value) skips the
+    white-space matching of `json.loads`, which costs more than parsing a session."""
+    if text[:1] != "{" or text[-1:] != "}":
+        return json.loads(text)
+    value, end = _DECODER.raw_decode(text)
+    if end != len(text):
+        raise ValueError("extra data after the JSON value")
+    return value
 
 
 class JWTBackend(SealedBackend):
@@ -44,11 +50,12 @@ class JWTBackend(SealedBackend):
     checks. ``aud`` is the cookie name. Anyone holding the cookie can read it:
     keep secrets out.
 
-    Signing and verifying are PyJWT's algorithm objects; the compact framing
-    around them (strict base64url, JSON header and claims) is done here, because
-    PyJWT's own decoder checks base64 one character at a time in Python and
-    would make every request pay for it twice over. Tokens are standard JWTs:
-    ``jwt.decode`` with the key from ``satchel verify-key`` accepts them.
+    HS256/384/512 are HMAC keyed once at start-up; EdDSA and ES256 are PyJWT's
+    algorithm objects. The compact framing around them (strict base64url, JSON
+    header and claims) is done here, because PyJWT's own decoder checks base64 one
+    character at a time in Python and would make every request pay for it twice
+    over. Tokens are standard JWTs: ``jwt.decode`` with the key from ``satchel
+    verify-key`` accepts them.
     """
 
     __slots__ = (
@@ -59,9 +66,10 @@ class JWTBackend(SealedBackend):
         "_headers",
         "_issuer",
         "_lifetime",
+        "_registered",
         "_serializer",
-        "_signer",
-        "_signing",
+        "_sign",
+        "_verifiers",
         "_verifying",
     )
 
@@ -77,24 +85,40 @@ class JWTBackend(SealedBackend):
     ) -> None:
         from jwt.algorithms import get_default_algorithms
 
-        self._signer = get_default_algorithms()[algorithm]
+        signer = get_default_algorithms()[algorithm]
         self._algorithm = algorithm
         self._audience = cookie_name
         self._issuer = issuer
         self._lifetime = lifetime
         self._serializer = serializer or JSONSerializer()
+        # The built-in serializers write compact JSON objects: the claims are written
+        # with them (a value only orjson can write, a UUID, is one it can write here).
+        self._registered = (
+            f'"iss":{_COMPACT.encode(issuer)},"aud":{_COMPACT.encode(cookie_name)},"iat":'.encode()
+            if type(self._serializer) in (JSONSerializer, OrjsonSerializer)
+            else None
+        )
         length = _HMAC_BYTES.get(algorithm, 48)
         derived = keyring.derive(f"jwt/v1/{cookie_name}/{algorithm}", length)
-        self._signing: dict[str, Any] = {}
         self._verifying: dict[str, Any] = {}
+        self._verifiers: dict[str, Callable[[bytes, bytes], bool]] = {}
         self._headers: dict[str, str] = {}
+        signs: list[Callable[[bytes], bytes]] = []
         for key in derived:
             kid = b64encode(key.kid)
             signing = _private_key(algorithm, key.key)
-            self._signing[kid] = signing
-            self._verifying[kid] = signing if algorithm in _HMAC_BYTES else signing.public_key()
+            if algorithm in _HMAC_BYTES:
+                mac = KeyedHMAC(signing, "sha" + algorithm[2:])
+                self._verifying[kid] = signing
+                signs.append(mac.digest)
+                self._verifiers[kid] = mac.verify
+            else:
+                self._verifying[kid] = signing.public_key()
+                signs.append(_signs(signer, signing, low_s=algorithm == "ES256"))
+                self._verifiers[kid] = _verifies(signer, self._verifying[kid])
             header = {"alg": algorithm, "kid": kid, "typ": "JWT"}
-            self._headers[b64encode(json.dumps(header, separators=(",", ":")).encode())] = kid
+            self._headers[b64encode(_COMPACT.encode(header).encode())] = kid
+        self._sign = signs[0]
         self._current = b64encode(derived[0].kid)
         self._current_header = next(h for h, k in self._headers.items() if k == self._current)
 
@@ -127,22 +151,37 @@ class JWTBackend(SealedBackend):
 
     def seal(self, record: Record) -> str:
         """Sign the session's data as claims, with its times as registered claims."""
-        data = record.data if record.data is not None else self._serializer.loads(record.payload)
-        claims = {_claim(k): v for k, v in data.items()}
-        claims.update(
-            iss=self._issuer,
-            aud=self._audience,
-            iat=record.issued,
-            nbf=record.issued,
-            exp=self._lifetime.expires_at(record.created, record.issued),
-            orig_iat=record.created,
-        )
-        body = b64encode(json.dumps(claims, separators=(",", ":")).encode())
-        signing_input = f"{self._current_header}.{body}"
-        signature = self._signer.sign(signing_input.encode(), self._signing[self._current])
-        if self._algorithm == "ES256":
-            signature = _low_s(signature)
-        return f"{signing_input}.{b64encode(signature)}"
+        payload = record.payload
+        data = record.data if record.data is not None else self._serializer.loads(payload)
+        created, issued = record.created, record.issued
+        expires = self._lifetime.expires_at(created, issued)
+        registered = self._registered
+        if (
+            registered is not None
+            and payload[-1:] == b"}"
+            and b'"_' not in payload
+            and RESERVED_CLAIMS.isdisjoint(data)
+        ):
+            # No key to rename: the serializer's JSON is the claims but the registered
+            # ones, which follow it as they would in the dict below, to the byte.
+            times = f'{issued},"nbf":{issued},"exp":{expires},"orig_iat":{created}}}'.encode()
+            comma = b"" if payload == b"{}" else b","
+            claims = payload[:-1] + comma + registered + times
+        else:
+            named = {
+                ("_" + k if k in RESERVED_CLAIMS or k[:1] == "_" else k): v for k, v in data.items()
+            }
+            named["iss"] = self._issuer
+            named["aud"] = self._audience
+            named["iat"] = named["nbf"] = issued
+            named["exp"] = expires
+            named["orig_iat"] = created
+            if registered is not None:
+                claims = self._serializer.dumps(named)
+            else:
+                claims = _COMPACT.encode(named).encode()
+        signing_input = f"{self._current_header}.{b64encode(claims)}"
+        return f"{signing_input}.{b64encode(self._sign(signing_input.encode()))}"
 
     def unseal(self, value: str, now: int) -> Record:
         """Check the header, then the signature, then issuer, audience and times."""
@@ -154,31 +193,33 @@ class JWTBackend(SealedBackend):
         if self._algorithm == "ES256" and _low_s(raw) != raw:
             raise BadCookie("ES256 signature not in low-S form")  # (r, n - s) of a valid one
         try:
-            valid = self._signer.verify(f"{header}.{body}".encode(), self._verifying[kid], raw)
+            valid = self._verifiers[kid](f"{header}.{body}".encode(), raw)
         except (ValueError, TypeError):  # e.g. an EC signature of the wrong length
             valid = False
         if not valid:
             raise BadCookie("bad JWT signature")
         try:
-            claims = json.loads(b64decode(body))
+            claims = _json(b64decode(body).decode())
         except (ValueError, RecursionError):
             raise BadCookie("JWT claims are not JSON") from None
-        if not isinstance(claims, dict):
+        if type(claims) is not dict:
             raise BadCookie("JWT claims are not an object")
-        if any(name not in claims for name in _REQUIRED):
+        if not claims.keys() >= _REQUIRED:
             raise BadCookie("a required JWT claim is missing")
-        if any(name in claims for name in _NEVER_WRITTEN):
+        if not claims.keys().isdisjoint(_NEVER_WRITTEN):
             raise BadCookie("JWT carries a claim satchel never writes")
         if claims["iss"] != self._issuer or claims["aud"] != self._audience:
             raise BadCookie("JWT issued by or for someone else")
-        times = [claims[name] for name in ("orig_iat", "iat", "nbf", "exp")]
-        if not all(type(t) is int for t in times):
+        created, issued = claims["orig_iat"], claims["iat"]
+        not_before, expires = claims["nbf"], claims["exp"]
+        if not (type(created) is type(issued) is type(not_before) is type(expires) is int):
             raise BadCookie("JWT times are not integers")
-        created, issued, not_before, expires = times
         if not_before > now + CLOCK_SKEW or now >= expires:
             raise BadCookie("JWT expired or not yet valid")
         self._lifetime.check(created, issued, now)
-        data = {_session_key(k): v for k, v in claims.items() if k not in RESERVED_CLAIMS}
+        data = {
+            (k[1:] if k[:1] == "_" else k): v for k, v in claims.items() if k not in RESERVED_CLAIMS
+        }
         return Record(self._serializer.dumps(data), created, issued, data=data)
 
     def _foreign_header(self, segment: str) -> str:
@@ -222,6 +263,25 @@ def _parts(token: str) -> list[str]:
     if len(parts) != 3 or not all(parts):
         raise BadCookie("not a JWT")
     return parts
+
+
+def _signs(signer: Any, key: Any, *, low_s: bool) -> Callable[[bytes], bytes]:
+    """Signing with PyJWT's algorithm object *signer* under *key* (ES256 in low-S form)."""
+
+    def sign(message: bytes) -> bytes:
+        signature: bytes = signer.sign(message, key)
+        return _low_s(signature) if low_s else signature
+
+    return sign
+
+
+def _verifies(signer: Any, key: Any) -> Callable[[bytes, bytes], bool]:
+    """Verifying with PyJWT's algorithm object *signer* under *key*."""
+
+    def verify(message: bytes, signature: bytes) -> bool:
+        return bool(signer.verify(message, key, signature))
+
+    return verify
 
 
 def _private_key(algorithm: JWTAlgorithm, material: bytes) -> Any:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hmac
-
-from satchel.backends._codec import b64decode, b64encode
+from satchel.backends._codec import KeyedHMAC, b64decode, b64encode
 from satchel.backends._sealed import FRAME_SIZE, SealedBackend, pack_frame, unpack_frame
 from satchel.errors import BadCookie
 from satchel.keys import KEY_ID_BYTES, Keyring
@@ -25,7 +23,7 @@ class SignedBackend(SealedBackend):
     expires; use a store backend when that matters.
     """
 
-    __slots__ = ("_compress", "_current", "_keys", "_lifetime", "_limit")
+    __slots__ = ("_compress", "_keys", "_lifetime", "_limit", "_mac", "_prefix")
 
     def __init__(
         self,
@@ -37,8 +35,9 @@ class SignedBackend(SealedBackend):
         max_bytes: int = 256 * 1024,
     ) -> None:
         keys = keyring.derive(f"signed/v1/{cookie_name}")
-        self._current = keys[0]
-        self._keys = {k.kid: k.key for k in keys}
+        self._keys = {k.kid: KeyedHMAC(k.key) for k in keys}
+        self._prefix = bytes((_FORMAT,)) + keys[0].kid
+        self._mac = self._keys[keys[0].kid]
         self._lifetime = lifetime
         self._compress = compress
         self._limit = max_bytes
@@ -56,19 +55,17 @@ class SignedBackend(SealedBackend):
 
     def seal(self, record: Record) -> str:
         """Sign *record* under the current key."""
-        key = self._current
-        body = bytes((_FORMAT,)) + key.kid + pack_frame(record, self._compress)
-        return b64encode(body + hmac.digest(key.key, body, "sha256"))
+        body = self._prefix + pack_frame(record, self._compress)
+        return b64encode(body + self._mac.digest(body))
 
     def unseal(self, value: str, now: int) -> Record:
         """Verify the MAC first, then the times, then return the data untouched."""
         raw = b64decode(value)
         if len(raw) < _HEADER + FRAME_SIZE + _MAC_BYTES or raw[0] != _FORMAT:
             raise BadCookie("not a signed session token")
-        key = self._keys.get(raw[1:_HEADER])
-        if key is None:
+        mac = self._keys.get(raw[1:_HEADER])
+        if mac is None:
             raise BadCookie("signed with an unknown key")
-        body = raw[:-_MAC_BYTES]
-        if not hmac.compare_digest(raw[-_MAC_BYTES:], hmac.digest(key, body, "sha256")):
+        if not mac.verify(raw[:-_MAC_BYTES], raw[-_MAC_BYTES:]):
             raise BadCookie("bad signature")
-        return unpack_frame(body[_HEADER:], self._limit, self._lifetime, now)
+        return unpack_frame(raw[_HEADER:-_MAC_BYTES], self._limit, self._lifetime, now)
