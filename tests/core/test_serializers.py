@@ -153,6 +153,7 @@ def test_each_serializer_round_trips_exactly_and_gives_equal_bytes_for_equal_dat
         (b"", "Expecting value"),
         (b"{", "Expecting property name"),
         (b'{"a":1}x', "Extra data"),
+        (b'{"a":1}{"b":2}', "[Ee]xtra data"),  # two objects, as if one
         (b'{"x":NaN}', "NaN is not JSON"),
         (b'{"x":-Infinity}', "-Infinity is not JSON"),
         (b'{"x":"\xff"}', "can't decode"),
@@ -168,6 +169,10 @@ def test_loads_raises_value_error_for_anything_but_a_json_object(
 ) -> None:
     with pytest.raises(ValueError, match=reason):
         serializer.loads(raw)
+
+
+def test_json_with_whitespace_around_the_object_still_reads(serializer: Serializer) -> None:
+    assert serializer.loads(b' \n{"a":1} ') == {"a": 1}
 
 
 def test_dumps_refuses_nesting_too_deep_with_serialization_error(serializer: Serializer) -> None:
