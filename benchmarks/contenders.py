@@ -154,11 +154,16 @@ def satchel_contenders(redis_url: str | None) -> list[Contender]:
     backends = ["signed", "jwt", "fernet", "aesgcm", "memory"]
     if redis_url:
         backends.append("redis")
+    if available("orjson"):
+        backends.append("signed+orjson")  # the signed backend, json_library="orjson"
     found: list[Contender] = []
     prefix = iter(range(10_000))
 
-    def manager(backend: str, rolling: bool, clock: Clock) -> SessionManager:
+    def manager(variant: str, rolling: bool, clock: Clock) -> SessionManager:
+        backend, _, serializer = variant.partition("+")
         options: dict[str, Any] = {"backend": backend, "secret_key": SECRET}
+        if serializer:
+            options["json_library"] = serializer
         if backend == "redis":
             options.update(redis_url=redis_url, store_prefix=f"bench:{next(prefix)}:")
         if rolling:
@@ -205,10 +210,9 @@ def satchel_contenders(redis_url: str | None) -> list[Contender]:
             ) -> ASGIApp:
                 return w(manager(b, rolling, contender.clock))  # type: ignore[no-any-return]
 
+            kind = backend.partition("+")[0]
             found.append(
-                Contender(
-                    f"satchel {backend} ({adapter})", "satchel", backend, framework, build, True
-                )
+                Contender(f"satchel {backend} ({adapter})", "satchel", kind, framework, build, True)
             )
     return found
 

@@ -234,6 +234,9 @@ def main() -> None:
     )
     parser.add_argument("--no-load", action="store_true", help="skip the Redis load test")
     parser.add_argument(
+        "--no-where", action="store_true", help="skip the where-the-time-goes profiles"
+    )
+    parser.add_argument(
         "--only",
         choices=["robyn"],
         help="run one section only and rewrite just that section of the report",
@@ -253,10 +256,16 @@ def main() -> None:
 
     with redis_server() as redis_url:
         contenders = satchel_contenders(redis_url) + peer_contenders(redis_url)
-        floor = Contender(
-            "floor (plain hmac+json)", "floor", "signed", "asgi", lambda c, r: floor_middleware()
-        )
-        contenders.append(floor)
+        for library in ("json", "orjson") if available("orjson") else ("json",):
+            contenders.append(
+                Contender(
+                    f"floor (plain hmac+{library})",
+                    "floor",
+                    "signed",
+                    "asgi",
+                    lambda c, r, lib=library: floor_middleware(lib),
+                )
+            )
         cells: list[Cell] = []
         skipped: list[str] = []
         for contender in contenders:
@@ -288,6 +297,11 @@ def main() -> None:
             from load import load_test
 
             load_lines = load_test(redis_url, quick=args.quick)
+    where: list[str] = []
+    if not args.no_where:
+        from where import where_lines
+
+        where = where_lines(args.quick)
     robyn: list[str] = []
     if available("satchel_robyn"):
         try:
@@ -309,6 +323,7 @@ def main() -> None:
         memory=memory_lines,
         load=load_lines,
         robyn=robyn,
+        where=where,
     )
 
 
