@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The satchel command line, end to end: a key, a cookie made with it, its inspection.
 set -euo pipefail
+python -m satchel --version    # "satchel <version>": python -m satchel is the satchel command
 export SESSION_SECRET_KEY="$(satchel keygen)"
 cookie="$(python - <<'PY'
 import asyncio

@@ -218,3 +218,58 @@ def test_inspect_reads_a_store_id_that_starts_with_a_dash(
     for argv in (["inspect", value], ["inspect", "--", value]):
         assert main(argv) == 0
         assert json.loads(capsys.readouterr().out)["data"] == {"user_id": 9}
+
+
+def test_version_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    import satchel
+
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out == f"satchel {satchel.__version__}\n"
+
+
+HELPS = [["--help"], ["keygen", "--help"], ["inspect", "--help"], ["verify-key", "--help"]]
+
+
+@pytest.mark.parametrize("argv", HELPS, ids=" ".join)
+def test_help_is_plain_text(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """No reStructuredText from the docstrings: a terminal shows markup as it is."""
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 0
+    text = capsys.readouterr().out
+    assert text.startswith("usage: satchel")
+    for markup in ("``", ":func:", ":class:", ":meth:", "`"):
+        assert markup not in text
+
+
+def test_each_command_says_what_it_does_in_its_own_help(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["keygen", "--help"])
+    assert "Print a fresh random secret key." in capsys.readouterr().out
+
+
+def test_a_missing_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main([])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage: satchel" in err
+    assert "``" not in err
+
+
+@pytest.mark.slow
+def test_python_dash_m_satchel_runs_the_command() -> None:
+    helped = subprocess.run(
+        [sys.executable, "-m", "satchel", "--help"], capture_output=True, text=True, check=True
+    )
+    assert helped.stdout.startswith("usage: satchel")
+    assert "keygen" in helped.stdout
+    assert "``" not in helped.stdout
+    version = subprocess.run(
+        [sys.executable, "-m", "satchel", "--version"], capture_output=True, text=True, check=True
+    )
+    assert version.stdout.startswith("satchel ")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -18,17 +19,43 @@ from typing import get_args
 
 from pydantic import ValidationError
 
+from satchel import __version__
 from satchel.errors import BadCookie, SatchelError
 from satchel.keys import generate_key
 from satchel.manager import SessionManager
 from satchel.records import Record
 from satchel.settings import BackendName, SessionSettings
 
+_MARKUP = re.compile(r"(?::[a-z]+:)?`{1,2}([^`]+)`{1,2}")
+"""Inline reStructuredText (``name``, `name`, :func:`name`), shown as the bare name."""
+
+
+def _plain(text: str) -> str:
+    """*text* from a docstring as a terminal shows it: without reStructuredText markup."""
+    return _MARKUP.sub(r"\1", text)
+
+
+def _command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str, summary: str
+) -> argparse.ArgumentParser:
+    """A subcommand: *summary* is its line in ``satchel --help`` and starts its own help."""
+    return commands.add_parser(
+        name,
+        help=summary,
+        description=f"{summary[:1].upper()}{summary[1:]}.",
+    )
+
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="satchel", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    keygen = commands.add_parser("keygen", help="print a fresh random secret key")
+    parser = argparse.ArgumentParser(
+        prog="satchel",
+        description=_plain((__doc__ or "").splitlines()[0]),
+        epilog="Settings come from the SESSION_* environment variables, as the application "
+        "reads them. 'satchel COMMAND --help' shows a command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"satchel {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    keygen = _command(commands, "keygen", "print a fresh random secret key")
     keygen.add_argument(
         "--backend",
         choices=get_args(BackendName),
@@ -38,15 +65,15 @@ def _parser() -> argparse.ArgumentParser:
     keygen.add_argument(
         "--env", action="store_true", help="print it as a SESSION_SECRET_KEY=... line"
     )
-    inspect = commands.add_parser(
-        "inspect", help="verify a session cookie with the SESSION_* settings and show it"
+    inspect = _command(
+        commands, "inspect", "verify a session cookie with the SESSION_* settings and show it"
     )
     inspect.add_argument(
         "cookie",
         help="the cookie value, or a Cookie header such as 'session=...; session.1=...' "
         "(a value starting with '-' is taken as it is; '--' before it is accepted too)",
     )
-    commands.add_parser("verify-key", help="print the key that verifies JWT session cookies")
+    _command(commands, "verify-key", "print the key that verifies JWT session cookies")
     return parser
 
 
