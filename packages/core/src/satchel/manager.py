@@ -397,7 +397,10 @@ class SessionManager:
 
     def reject(self, reason: str, detail: str = "") -> None:
         """Log why a session was refused (debug level; never the cookie or a secret)."""
-        logger.debug("session refused, starting fresh: %s %s", reason, detail)
+        if detail:
+            logger.debug("session refused, starting fresh: %s (%s)", reason, detail)
+        else:
+            logger.debug("session refused, starting fresh: %s", reason)
 
     async def commit(self, session: Session) -> list[str]:
         """Set-Cookie header values for the response; empty when nothing must be sent.
