@@ -1,8 +1,9 @@
-"""Every task of the repository: ``nox -s tests | lint | typecheck | demo``.
+"""Every task of the repository: ``nox -s tests | lint | typecheck | docs | lowest | demo``.
 
 ``tests`` runs on every Python from 3.10 to 3.13 that this machine has (pyenv's
 versions included), with each distribution under packages/ installed from its
-folder, as users install them.
+folder, as users install them. ``lowest`` runs the suite again with every
+third-party requirement at the lowest release the distributions declare.
 """
 
 from __future__ import annotations
@@ -10,12 +11,21 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 import nox
+from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -45,6 +55,9 @@ TEST_DEPS = [
     # browser download): run, and type-checked, on the default Python only.
     f"playwright>=1.45; python_version == '{DEFAULT_PYTHON}'",
 ]
+PACKAGING_TEST_DEPS = ["build>=1.2", "twine>=6.1", "nox>=2024.4.15"]
+"""What tests/packaging runs (builds, metadata checks, ``nox -s demo``): tools only, never a
+dependency of a satchel distribution."""
 DEMO_DEPS = ["uvicorn>=0.30", "asgi-tools>=1.0"]
 """What the example apps need beyond satchel's distributions and their extras."""
 EXTRAS = {"satchel-core": "[jwt,crypto,redis,orjson]", "satchel-starlette": "[fastapi]"}
@@ -84,13 +97,24 @@ _pyenv_versions()
 PYTHONS = [v for v in SUPPORTED if _available(v)] or [DEFAULT_PYTHON]
 
 
-def _distributions(python: str) -> list[str]:
-    """Every package folder whose requires-python admits *python*, with its extras."""
+def _projects() -> dict[str, dict[str, Any]]:
+    """The ``[project]`` table of each distribution under packages/, by its folder."""
+    return {
+        project.parent: tomllib.loads(project.read_text())["project"]
+        for project in sorted(ROOT.glob("packages/*/pyproject.toml"))
+    }
+
+
+def _distributions(python: str, names: Iterable[str] | None = None) -> list[str]:
+    """Every package folder whose requires-python admits *python* (of the distributions
+    *names* only, if given), with its extras."""
+    wanted = None if names is None else {canonicalize_name(name) for name in names}
     found = []
-    for project in sorted(ROOT.glob("packages/*/pyproject.toml")):
-        meta = tomllib.loads(project.read_text())["project"]
+    for folder, meta in _projects().items():
+        if wanted is not None and canonicalize_name(meta["name"]) not in wanted:
+            continue
         if SpecifierSet(meta.get("requires-python", "")).contains(f"{python}.0"):
-            found.append(f"{project.parent}{EXTRAS.get(meta['name'], '')}")
+            found.append(f"{folder}{EXTRAS.get(meta['name'], '')}")
     # the engine first, so adapters resolve satchel-core from this checkout
     return sorted(found, key=lambda spec: "/core" not in spec)
 
@@ -107,7 +131,7 @@ def tests(session: nox.Session) -> None:
     """The whole suite against the distributions as built from packages/; the real-browser
     tests (marker ``browser``) run once per run, on DEFAULT_PYTHON, deselected elsewhere."""
     python = _python_of(session)
-    session.install(*_distributions(python), *TEST_DEPS)
+    session.install(*_distributions(python), *TEST_DEPS, *PACKAGING_TEST_DEPS)
     browser = [] if python == DEFAULT_PYTHON else ["-m", "not browser"]
     session.run("pytest", *browser, *session.posargs)
 
@@ -125,6 +149,108 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict over packages/ and tests/ (configured in pyproject.toml)."""
     session.install(*_distributions(DEFAULT_PYTHON), *TEST_DEPS)
     session.run("mypy", "--strict", *session.posargs)
+
+
+def _oldest_python() -> str:
+    """The oldest supported Python that every distribution's requires-python admits."""
+    wanted = [SpecifierSet(meta.get("requires-python", "")) for meta in _projects().values()]
+    return next(v for v in SUPPORTED if all(spec.contains(f"{v}.0") for spec in wanted))
+
+
+def _lower_bound(requirement: Requirement) -> Version:
+    bounds = [Version(s.version) for s in requirement.specifier if s.operator in {">=", "==", "~="}]
+    if not bounds:
+        raise ValueError(f"{requirement}: no lower bound (>=) for nox -s lowest to install")
+    return max(bounds)
+
+
+def _floors(names: Iterable[str], *, extras: bool) -> dict[str, Version]:
+    """The declared lower bound of each third-party requirement of the distributions *names*
+    and of the satchel distributions they require (their optional dependencies too, with
+    *extras*); of two bounds on one package, the higher."""
+    projects = {canonicalize_name(meta["name"]): meta for meta in _projects().values()}
+    todo, seen = [canonicalize_name(name) for name in names], set()
+    floors: dict[str, Version] = {}
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        meta = projects[name]
+        texts = list(meta.get("dependencies", []))
+        for group in meta.get("optional-dependencies", {}).values() if extras else ():
+            texts += group
+        for text in texts:
+            requirement = Requirement(text)
+            other = canonicalize_name(requirement.name)
+            if other in projects:
+                todo.append(other)
+            else:
+                bound = _lower_bound(requirement)
+                floors[other] = max(floors.get(other, bound), bound)
+    return floors
+
+
+def _constraints(session: nox.Session, name: str, floors: dict[str, Version]) -> str:
+    """A pip constraints file pinning each package of *floors* to its bound (``name==min``)."""
+    pins = [f"{package}=={version}" for package, version in sorted(floors.items())]
+    path = Path(session.create_tmp()) / name
+    path.write_text("\n".join(pins) + "\n")
+    session.log(f"{name}: {', '.join(pins)}")
+    return str(path)
+
+
+LOWEST_PYTHON = _oldest_python()
+"""3.11 while satchel-muffin needs it (Muffin 3); every pinned release installs there."""
+LOWEST_LATER = {
+    "satchel-robyn": "robyn 0.88 requires orjson>=3.11.5, above satchel-core[orjson]'s floor",
+}
+"""Distributions added once the engine's tests ran at every floor of satchel-core's extras:
+a requirement of theirs (not of satchel's) lifts one of those floors."""
+LOWEST_DESELECT = {
+    "tests/packaging": "builds and installs in environments of its own, from the newest releases",
+    "tests/starlette/test_starlette_suite.py": (
+        "counts the cases of the newest Starlette's own session tests (20 or more; 0.41's has 14)"
+    ),
+    "tests/examples/test_examples.py::test_mypy_strict_accepts_every_example": (
+        "mypy --strict over satchel's own source needs redis 5.0.8's annotations (NoBackoff):"
+        " typing, not behaviour, and nox -s typecheck checks it on the newest releases"
+    ),
+    **dict.fromkeys(
+        [
+            "tests/legacy/test_asgi_sessions.py::test_the_formats_read_what_asgi_sessions_writes",
+            "tests/legacy/test_asgi_sessions.py::test_a_hostile_asgi_sessions_cookie_yields_a_fresh",
+        ],
+        "the test's token helper uses jwt.InsecureKeyLengthWarning, new in PyJWT 2.11",
+    ),
+}
+"""Tests that need something newer than satchel's floors (a node id prefix each, and why)."""
+LOWEST_PYTEST = ["-m", "not browser", "-W", "ignore::pytest.PytestRemovedIn10Warning"]
+"""typing-extensions' floor keeps anyio below 4.16, and the pytest plugin of those releases
+imports CallSpec2, which pytest 9.2 deprecates (a warning the suite's settings make an error)."""
+
+
+@nox.session(python=LOWEST_PYTHON)
+def lowest(session: nox.Session) -> None:
+    """The suite with every third-party requirement at its declared lower bound, on the
+    oldest Python every distribution supports: the engine's tests with every floor of
+    satchel-core and its extras, then the whole suite (``-m "not browser"``, less
+    LOWEST_DESELECT) once LOWEST_LATER's distributions are added at their own floors."""
+    python = _python_of(session)
+    names = [meta["name"] for meta in _projects().values()]
+    first = [name for name in names if name not in LOWEST_LATER]
+    pins = _constraints(session, "constraints.txt", _floors(names, extras=True))
+    test_deps = [dep for dep in TEST_DEPS if not dep.startswith("playwright")]  # no browser
+    session.install("-c", pins, *_distributions(python, first), *test_deps)
+    session.run("pytest", *LOWEST_PYTEST, "tests/core")
+    for name, why in LOWEST_LATER.items():
+        session.log(f"now {name}: {why}")
+    later = _constraints(session, "constraints-later.txt", _floors(LOWEST_LATER, extras=False))
+    session.install("-c", later, *_distributions(python, LOWEST_LATER))
+    for test, why in LOWEST_DESELECT.items():
+        session.log(f"deselected {test}: {why}")
+    deselect = [f"--deselect={test}" for test in LOWEST_DESELECT]
+    session.run("pytest", *LOWEST_PYTEST, *deselect, *session.posargs)
 
 
 BENCH_PEERS = [
@@ -147,16 +273,49 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/run.py", *session.posargs)
 
 
-@nox.session(python=DEFAULT_PYTHON)
+DEMO_STOP_SECONDS = 5.0
+"""How long the demo server has to stop after nox passes it SIGTERM, before SIGKILL (Robyn
+ignores SIGTERM)."""
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """Take SIGTERM to nox as Ctrl-C: nox then stops the command it is running (SIGTERM,
+    then SIGKILL) instead of dying and leaving it running."""
+    if threading.current_thread() is not threading.main_thread():  # signals go to the main one
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@nox.session(python=DEFAULT_PYTHON)  # satchel_muffin, documented too, imports on 3.11+
 def docs(session: nox.Session) -> None:
-    """Build the documentation site with mkdocs --strict into site/."""
-    session.install(*_distributions(DEFAULT_PYTHON), "mkdocs>=1.6", "mkdocs-material>=9.5")
+    """Build the documentation site with mkdocs --strict into site/: the guides, the
+    settings table (docs/hooks.py) and the API reference from the docstrings."""
+    session.install(*_distributions(DEFAULT_PYTHON), "-r", "docs/requirements.txt")
     session.run("mkdocs", "build", "--strict", env={"NO_MKDOCS_2_WARNING": "1"})
 
 
 @nox.session(python=DEFAULT_PYTHON)
 def demo(session: nox.Session) -> None:
     """Serve an example app on http://127.0.0.1:8000: bare ASGI with signed cookies and a
-    development key made once, or ``-- --framework muffin --backend redis`` (see --help)."""
+    development key made once, or ``-- --framework muffin --backend redis`` (see --help).
+    Stopping nox stops the server: Ctrl-C, SIGTERM, or (the demo watches its parent)
+    SIGKILL."""
     session.install(*_distributions(DEFAULT_PYTHON), *DEMO_DEPS)
-    session.run("python", "examples/demo.py", *session.posargs)
+    with _sigterm_interrupts():
+        session.run(
+            "python",
+            "examples/demo.py",
+            *session.posargs,
+            env={"SATCHEL_DEMO_PARENT": str(os.getpid())},
+            terminate_timeout=DEMO_STOP_SECONDS,
+        )

@@ -17,7 +17,10 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import signal
 import sys
+import threading
+import time
 from collections.abc import MutableMapping
 from pathlib import Path
 from types import ModuleType
@@ -75,6 +78,20 @@ def load(framework: str) -> ModuleType:
     return module
 
 
+def stop_with_parent(parent: int, grace: float = 5.0) -> None:
+    """Stop this server once process *parent* (nox) is gone, as after a SIGKILL it could not
+    pass on: SIGTERM to itself, then, *grace* seconds later, exit whatever it is doing."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(grace)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="satchel-demo-parent", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Serve the chosen example with uvicorn."""
     found = frameworks()
@@ -88,6 +105,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)
+    if os.environ.get("SATCHEL_DEMO_PARENT"):  # set by nox -s demo
+        stop_with_parent(int(os.environ["SATCHEL_DEMO_PARENT"]))
     configure(os.environ, args.backend)
     sys.argv = sys.argv[:1]  # Robyn reads the command line when imported
     app: Any = load(args.framework).app

@@ -16,6 +16,7 @@ from satchel_asgi.middleware import (
 )
 
 __version__ = "0.1.0"
+"""satchel-asgi's version, written only here: hatchling reads it into the package metadata."""
 
 __all__ = [
     "ALIASES",

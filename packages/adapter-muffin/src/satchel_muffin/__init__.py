@@ -15,6 +15,7 @@ from satchel_muffin.request import Request
 from satchel_muffin.responses import ResponseAnswer, ResponseHTMLRedirect, SavedResponse
 
 __version__ = "0.1.0"
+"""satchel-muffin's version, written only here: hatchling reads it into the package metadata."""
 
 __all__ = [
     "ALIASES",

@@ -10,6 +10,7 @@ from satchel_robyn.sessions import (
 )
 
 __version__ = "0.1.0"
+"""satchel-robyn's version, written only here: hatchling reads it into the package metadata."""
 
 __all__ = [
     "ALIASES",

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from satchel_starlette.fastapi import SessionDep, SessionModel, session_dependency
 
 __version__ = "0.1.0"
+"""satchel-starlette's version, written only here: hatchling reads it into the package metadata."""
 
 __all__ = [
     "ALIASES",

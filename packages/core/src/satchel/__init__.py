@@ -71,6 +71,7 @@ if TYPE_CHECKING:
     from satchel.backends.signed import SignedBackend
 
 __version__ = "0.1.0"
+"""satchel-core's version, written only here: hatchling reads it into the package metadata."""
 
 __all__ = [
     "MISCONFIGURED",
