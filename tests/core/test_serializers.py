@@ -119,8 +119,17 @@ def fast() -> Serializer:
 
 
 def _exact(value: Any) -> str:
-    """A form of *value* that tells -0.0 from 0.0, 1 from 1.0 and True from 1."""
-    return repr(value)
+    """A form of *value* that tells -0.0 from 0.0, 1 from 1.0 and True from 1, and not
+    one order of a dict's keys from another (a store may hand them back in its own)."""
+
+    def keys_sorted(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: keys_sorted(v[k]) for k in sorted(v)}
+        if isinstance(v, list):
+            return [keys_sorted(item) for item in v]
+        return v
+
+    return repr(keys_sorted(value))
 
 
 # -- the contract, for every serializer ------------------------------------------------------
