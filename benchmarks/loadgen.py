@@ -2,7 +2,9 @@
 
 Each virtual client keeps one HTTP/1.1 connection, logs in once to get a session
 cookie, then sends GET / (which counts a visit: a modifying request) until the
-request budget or the time limit is spent. Prints a JSON summary. Loopback only.
+request budget or the time limit is spent, checking that each answer counts one visit
+more than the last (so a session that was not read or not written shows, rather than
+being fast). Prints a JSON summary. Loopback only.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import time
 
 async def _request(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, raw: bytes
-) -> tuple[int, dict[str, str]]:
+) -> tuple[int, dict[str, str], bytes]:
     writer.write(raw)
     await writer.drain()
     head = await reader.readuntil(b"\r\n\r\n")
@@ -31,16 +33,17 @@ async def _request(
             if name == "set-cookie":
                 cookies.append(value.strip().split(";", 1)[0])
             headers[name] = value.strip()
+    body = b""
     if headers.get("transfer-encoding", "").lower() == "chunked":
         while True:
             size = int((await reader.readuntil(b"\r\n")).strip(), 16)
-            await reader.readexactly(size + 2)
+            body += (await reader.readexactly(size + 2))[:-2]
             if size == 0:
                 break
     elif int(headers.get("content-length", "0")):
-        await reader.readexactly(int(headers["content-length"]))
+        body = await reader.readexactly(int(headers["content-length"]))
     headers["cookie"] = "; ".join(cookies)
-    return status, headers
+    return status, headers, body
 
 
 async def client(port: int, budget: list[int], deadline: float, latencies: list[float]) -> None:
@@ -51,18 +54,21 @@ async def client(port: int, budget: list[int], deadline: float, latencies: list[
         f"POST /login HTTP/1.1\r\n{host}Content-Type: application/x-www-form-urlencoded\r\n"
         f"Content-Length: {len(body)}\r\n\r\n"
     ).encode() + body
-    status, headers = await _request(reader, writer, login)
+    status, headers, _ = await _request(reader, writer, login)
     cookie = headers["cookie"]
     if status != 303 or not cookie:
         raise RuntimeError(f"login failed: {status} {headers}")
     get = f"GET / HTTP/1.1\r\n{host}Cookie: {cookie}\r\n\r\n".encode()
+    visits = 0
     try:
         while budget[0] > 0 and time.perf_counter() < deadline:
             budget[0] -= 1
             start = time.perf_counter()
-            status, _ = await _request(reader, writer, get)
+            status, _, body = await _request(reader, writer, get)
             latencies.append(time.perf_counter() - start)
-            assert status == 200, status
+            visits += 1
+            if status != 200 or body != f"visit {visits}".encode():
+                raise RuntimeError(f"GET / answered {status} {body[:80]!r}, not visit {visits}")
     finally:
         writer.close()
 

@@ -227,9 +227,10 @@ def _check_bookkeeping(store: MemoryStore) -> None:
     listed = {key: index for index, members in storage.indexes.items() for key in members}
     assert set(storage.records) == set(storage.anonymous) | set(listed)
     assert not set(storage.anonymous) & set(listed)
-    assert all(storage.records[key].index == index for key, index in listed.items())
+    assert all(storage.records[key][2] == index for key, index in listed.items())
     assert all(members for members in storage.indexes.values())
-    bucketed = {index: n for n, bucket in enumerate(storage.buckets) for index in bucket}
+    bucketed = {index: n for n, bucket in storage.buckets.items() for index in bucket}
+    assert all(storage.buckets.values())
     assert bucketed == {index: len(members) for index, members in storage.indexes.items()}
     assert storage.heaviest == max(map(len, storage.indexes.values()), default=0)
     assert len(storage.records) <= store._max_entries
@@ -269,3 +270,19 @@ async def test_eviction_bookkeeping_stays_exact_under_random_traffic(clock: Froz
             clock.advance(rng.choice([1, 30, 200]))
         _check_bookkeeping(store)
         jars = jars[-200:]
+
+
+async def test_stored_sessions_add_nothing_to_the_garbage_collectors_work(
+    clock: FrozenClock,
+) -> None:
+    import gc
+
+    manager = _manager(clock)
+    store = manager.backend
+    assert isinstance(store, MemoryStore)
+    for n in range(30):
+        await _issue(manager, n=n, cart=[n])
+        await _login(manager, n % 7)
+    gc.collect()
+    gc.collect()  # a record is a tuple of tuples: untracked from the inside out
+    assert not any(gc.is_tracked(entry) for entry in store._storage.records.values())

@@ -23,6 +23,7 @@ from satchel import (
     SessionTooLarge,
 )
 from satchel.backends import Record, StoreBackend
+from satchel.backends._store import Stored
 
 pytestmark = pytest.mark.anyio
 
@@ -60,17 +61,15 @@ async def stored_bytes(manager: SessionManager) -> bytes:
     backend = manager.backend
     blob = b""
     if isinstance(backend, MemoryStore):
-        for entry in backend._storage.records.values():
-            for name, value in entry.fields.items():
-                blob += name.encode() + value
+        for (body, *_), _expires, _index in backend._storage.records.values():
+            blob += body
         return blob
     assert isinstance(backend, RedisStore)
     for key in await stored_keys(manager):
         if key.endswith(":sessions"):
             continue
-        fields: dict[Any, Any] = await backend.client.hgetall(key)
-        for name, value in fields.items():
-            blob += bytes(name) + bytes(value)
+        value: Any = await backend.client.get(key)
+        blob += value or b""
     return blob
 
 
@@ -111,7 +110,7 @@ async def test_forged_unsigned_id_is_refused_before_any_lookup(
     fetched: list[str] = []
 
     class Spy(store):  # type: ignore[valid-type,misc]
-        async def _fetch(self, key: str, now: int) -> dict[str, bytes] | None:
+        async def _fetch(self, key: str, now: int) -> Stored | None:
             fetched.append(key)
             return await super()._fetch(key, now)  # type: ignore[no-any-return]
 
@@ -215,7 +214,7 @@ async def test_stored_record_carries_a_ttl_so_storage_cleans_itself(
             assert 590 <= ttl <= 600
         else:
             assert isinstance(backend, MemoryStore)
-            assert backend._storage.records[key].expires == clock.now + 600
+            assert backend._storage.records[key][1] == clock.now + 600
             clock.advance(600)
             assert await backend._fetch(key, int(clock.now)) is None
             assert len(backend) == 0
@@ -754,3 +753,179 @@ async def test_resealing_a_stale_field_never_overwrites_a_concurrent_change(
         slow["a"] = 3  # its copy of "b" is stale twice over: old key, old value
         await rotated.commit(slow)
         assert dict(await rotated.load(jar.header)) == {"a": 3, "b": 2}
+
+
+async def _version(manager: SessionManager, jar: Jar) -> int:
+    """The version of the record *jar*'s cookie names."""
+    backend = manager.backend
+    assert isinstance(backend, StoreBackend)
+    _, key, *_ = backend._identify(jar.cookies["session"])
+    stored = await backend._fetch(key, int(manager.now()))
+    assert stored is not None
+    return stored[3]
+
+
+async def test_a_write_on_the_current_version_skips_the_merge_and_keeps_concurrent_keys(
+    clock: FrozenClock, store_options: Options, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with managed(clock, **store_options) as manager:
+        backend = manager.backend
+        assert isinstance(backend, StoreBackend)
+        merges: list[bytes] = []
+        merge = StoreBackend._merge
+
+        def counting(self: StoreBackend, base: bytes, mine: bytes, current: bytes) -> bytes:
+            merges.append(current)
+            return merge(self, base, mine, current)
+
+        monkeypatch.setattr(StoreBackend, "_merge", counting)
+        jar = await issue(manager, a=1, b=1)
+        assert await _version(manager, jar) == 1
+        first, second = await manager.load(jar.header), await manager.load(jar.header)
+        first["a"] = 2
+        await manager.commit(first)  # nobody wrote since it read: one compare-and-set
+        assert merges == []
+        assert await _version(manager, jar) == 2
+        second["b"] = 2  # read at version 1: merged into version 2, key by key
+        await manager.commit(second)
+        assert len(merges) == 1
+        assert await _version(manager, jar) == 3
+        assert dict(await manager.load(jar.header)) == {"a": 2, "b": 2}
+
+
+async def test_concurrent_writers_on_one_session_keep_every_key_and_one_value_of_a_shared_one(
+    clock: FrozenClock, store_options: Options, report: Callable[[str], None]
+) -> None:
+    requests = 40
+    async with managed(clock, **store_options) as manager:
+        jar = await issue(manager, shared=-1)
+
+        async def request(n: int) -> None:
+            session = await manager.load(jar.header)
+            session[f"own{n}"] = n
+            session["shared"] = n
+            session.setdefault("list", []).append(n)  # a mutable value, changed in place
+            await asyncio.sleep(0)
+            assert len(await manager.commit(session)) == 1
+
+        await asyncio.gather(*(request(n) for n in range(requests)))
+        data = dict(await manager.load(jar.header))
+        assert all(data[f"own{n}"] == n for n in range(requests))
+        assert data["shared"] in range(requests)  # the last writer's, whole
+        assert len(data["list"]) == 1  # each request wrote a list of its own
+        assert await _version(manager, jar) == requests + 1
+        report(f"{store_options['backend']}: {requests} concurrent writers, every key kept")
+
+
+async def test_concurrent_writers_of_one_key_raise_on_conflict_and_lose_nothing_else(
+    clock: FrozenClock, store_options: Options, report: Callable[[str], None]
+) -> None:
+    requests = 20
+    async with managed(clock, on_conflict="raise", **store_options) as manager:
+        jar = await issue(manager, n=0)
+
+        async def request(n: int) -> bool:
+            session = await manager.load(jar.header)
+            session[f"own{n}"] = n
+            if n % 2:
+                session["n"] = n  # every odd request changes the shared key
+            await asyncio.sleep(0)
+            try:
+                await manager.commit(session)
+            except SessionConflict:
+                return False
+            return True
+
+        written = await asyncio.gather(*(request(n) for n in range(requests)))
+        data = dict(await manager.load(jar.header))
+        odd = [n for n in range(1, requests, 2) if written[n]]
+        assert len(odd) == 1  # the first to write the shared key; the others conflict
+        assert data["n"] == odd[0]
+        assert all(written[n] for n in range(0, requests, 2))  # the others merge
+        assert {k for k in data if k.startswith("own")} == {
+            f"own{n}" for n in range(requests) if written[n]
+        }
+        report(
+            f"{store_options['backend']}: {requests // 2} concurrent writers of one key, "
+            f"{requests // 2 - 1} refused, the other {requests // 2 + 1} writes kept"
+        )
+
+
+async def test_a_second_commit_in_one_request_merges_with_what_the_first_wrote(
+    clock: FrozenClock, store_options: Options
+) -> None:
+    async with managed(clock, **store_options) as manager:
+        jar = await issue(manager, a=1)
+        session = await manager.load(jar.header)
+        session["b"] = 2
+        jar.receive(await manager.commit(session))
+        other = await manager.load(jar.header)
+        other["c"] = 3
+        await manager.commit(other)
+        session["d"] = 4  # written again, on a record another request changed since
+        jar.receive(await manager.commit(session))
+        assert dict(await manager.load(jar.header)) == {"a": 1, "b": 2, "c": 3, "d": 4}
+
+
+async def test_a_write_racing_revoke_user_ends_with_the_session_not_back(
+    clock: FrozenClock, store_options: Options
+) -> None:
+    async with managed(clock, **store_options) as manager:
+        jars = [await _logged_in(manager, 9) for _ in range(20)]
+
+        async def write(jar: Jar, n: int) -> list[str]:
+            session = await manager.load(jar.header)
+            for _ in range(n % 3):
+                await asyncio.sleep(0)
+            session["n"] = n
+            if n % 4 == 0:
+                session.regenerate()
+            return await manager.commit(session)
+
+        writes = asyncio.gather(*(write(jar, n) for n, jar in enumerate(jars)))
+        headers, ended = await asyncio.gather(writes, manager.revoke_user(9))
+        for jar, sent in zip(jars, headers, strict=True):
+            jar.receive(sent)
+        assert ended >= 1
+        await manager.revoke_user(9)  # whatever was written after it began
+        for jar in jars:
+            assert (await manager.load(jar.header)).user_id is None
+        assert [k for k in await stored_keys(manager) if not k.endswith(":sessions")] == []
+
+
+async def test_session_ids_are_hmac_sha256_signed_so_cookies_already_issued_still_load(
+    clock: FrozenClock, store_options: Options
+) -> None:
+    import hashlib
+    import hmac
+
+    from satchel.backends import Keyring
+
+    async with managed(clock, **store_options) as manager:
+        backend = manager.backend
+        assert isinstance(backend, StoreBackend)
+        jar = await issue(manager, a=1)
+        raw = base64.urlsafe_b64decode(jar.cookies["session"] + "=")[:35]
+        [key] = Keyring.from_secrets(manager.settings.secret_key).derive("store/v1/id/session")
+        mac = hmac.digest(key.key, raw, "sha256")[:16]
+        assert jar.cookies["session"] == base64.urlsafe_b64encode(raw + mac).decode()
+        assert backend._key(raw).endswith(hashlib.sha256(raw).hexdigest()[:32])
+        backend._seen.clear()  # as in another process: verified from scratch
+        assert (await manager.load(jar.header))["a"] == 1
+
+
+async def test_only_cookie_values_whose_signature_checked_out_are_remembered(
+    clock: FrozenClock, store_options: Options
+) -> None:
+    async with managed(clock, **store_options) as manager:
+        backend = manager.backend
+        assert isinstance(backend, StoreBackend)
+        jar = await issue(manager, a=1)
+        value = jar.cookies["session"]
+        forged = value[:-2] + ("AA" if value[-2:] != "AA" else "BB")
+        backend._seen.clear()
+        assert dict(await manager.load(f"session={forged}")) == {}
+        assert list(backend._seen) == []
+        assert (await manager.load(jar.header))["a"] == 1
+        assert list(backend._seen) == [value]
+        assert backend.session_id(value) == (await manager.load(jar.header)).id

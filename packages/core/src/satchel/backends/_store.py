@@ -1,4 +1,4 @@
-"""What the memory and redis stores share: signed ids, hashed keys, per-key writes, revocation.
+"""What the memory and redis stores share: signed ids, hashed keys, versioned writes, revocation.
 
 The cookie holds ``base64url(tag | id | mac)``: a 24-bit routing tag, 256 random
 bits of id from `secrets`, and a 128-bit HMAC over both, so a forged id is
@@ -6,12 +6,16 @@ refused before any lookup. The store keys on ``prefix{tag}:hash(tag | id)``: a
 leaked store or key listing gives no usable id, and the tag, kept across
 `Session.regenerate`, puts every key one write touches in one Redis Cluster slot.
 
-A record is a hash of fields: ``m:c`` and ``m:i`` (created, last written) and
-one ``d:<name>`` field per session key, holding that key's serialized value.
-Writes send only the fields that changed, so two requests that change different
-keys of one session both persist. With ``store_encrypt`` every value is sealed
-with AES-256-GCM bound to its record and field, and field names are hashed; a
-write seals again, under the current key, the fields it read under a fallback.
+A record is the serialized session (sealed with AES-256-GCM, bound to its key,
+under ``store_encrypt``), its two times (created, last written) and a version
+that every write raises. A read remembers the version; a write names it and is
+applied only if the record still has it (compare-and-set), so a write nobody
+raced costs one step and no merge. When another request wrote first, the store
+hands back the record as it now stands and the write is merged into it key by
+key: the keys this request changed, or removed, replace or leave the current
+ones, the others stay as the other request left them (with ``on_conflict="raise"``,
+a key both changed is `SessionConflict`); then it is tried again on that version.
+Each retry follows a write that succeeded, so writers always make progress.
 
 A user index lists the sessions of one user (`revoke_user`). It keys a user id by
 its text, ``str(user_id)``, so ``42`` and ``"42"`` are one user; an id that is
@@ -20,9 +24,11 @@ neither a `str` nor an `int` is not indexed (`revoke_user` refuses it).
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import hmac
 import json
+import re
 import secrets
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -42,9 +48,26 @@ TAG_BYTES = 3
 ID_BYTES = 32
 MAC_BYTES = 16
 _RAW_BYTES = TAG_BYTES + ID_BYTES
-CREATED = "m:c"
-ISSUED = "m:i"
-DATA = "d:"
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+_VALUE = re.compile(r"[A-Za-z0-9_-]{68}")
+"""A cookie value's shape: ``tag | id | mac`` (51 bytes) in unpadded base64url."""
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+# the id's last character from the value's 47th: its 4 high bits are the id's, the
+# 2 low ones the MAC's, which the id's own encoding pads with zeros
+_ID_END = {c: _ALPHABET[i & 0b111100] for i, c in enumerate(_ALPHABET)}
+_INDEX_CACHE = 4096
+"""User index names remembered (an HMAC each), so a login does not pay for one."""
+_SEEN = 8192
+"""Cookie values remembered once verified, so that a session's next request skips the
+base64, the MAC and the key's hash (most of a read's CPU time)."""
+
+_Seen = tuple[bytes, str, bool, str]
+"""A verified cookie value's raw tag and id, record key, whether its MAC is under the
+current key, and the session id."""
+
+Stored = tuple[bytes, int, int, int]
+"""A record as storage holds it: ``(body, created, issued, version)``; the body is the
+serialized session, sealed under ``store_encrypt``."""
 
 
 def user_text(user_id: object) -> str | None:
@@ -57,9 +80,34 @@ def user_text(user_id: object) -> str | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
+class _Mac:
+    """HMAC-SHA256 (RFC 2104) under one key, from the hashes of the key's inner and outer
+    pads, computed once: a message costs two copies of a hash state, where `hmac.digest`
+    sets OpenSSL up anew each time (about three times as long)."""
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes) -> None:
+        block = key.ljust(64, b"\0")  # SHA-256's block; derived keys are 32 bytes
+        assert len(block) == 64
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+
+    def __repr__(self) -> str:
+        return "_Mac(sha256)"
+
+    def __call__(self, message: bytes) -> bytes:
+        inner = self._inner.copy()
+        inner.update(message)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
+
+
+@dataclass(slots=True)
 class IndexChange:
-    """Add or remove one session in one user's index (a sorted set scored by expiry)."""
+    """Add or remove one session in one user's index (a sorted set scored by expiry);
+    treat it as immutable (a frozen dataclass is slow to build)."""
 
     index: str
     member: str
@@ -72,18 +120,18 @@ class StoreWrite:
     """One atomic change to a stored session, as a storage engine applies it (treat it
     as immutable: it is not frozen because a frozen dataclass is slow to build).
 
+    The record at `key` gets `body`, the times and a new version: `base` plus one
+    where it is written in place, 1 where it is created. `base` is the version the
+    write was made from: it is applied only if the record (`source` for a move)
+    still has it. None creates a new record at `key` (with no `source`), or moves
+    whatever live record `source` holds (a move under ``on_conflict="overwrite"``
+    copies the whole session, checking nothing but that the session was not ended).
+
     `source` is the record a regenerated session moves away from (deleted in the
-    same step) and `create` says the record is new; `forward`, for a source that
-    held a user, asks to leave a short-lived pointer to the new record where the
-    source was, so that a revocation that listed the source still finds the session
-    (Redis, where the index and the record are two steps; the memory store is one).
-    `expect`, with ``on_conflict="raise"``, maps each touched field to the SHA-1
-    (hex) of the stored value it was loaded with ("" when it was absent); any
-    difference means another request changed it first. It is checked on the record
-    written, or for a move on `source`, as it stands there (a move writes every key,
-    but only those it changed are its own changes). `reseal` holds fields read
-    under a fallback key, sealed again: each is written only if it still holds
-    the value read (its SHA-1), never over another request's change.
+    same step); `forward`, for a source that held a user, asks to leave a short-lived
+    pointer to the new record where the source was, so that a revocation that listed
+    the source still finds the session (Redis, where the index and the record are
+    two steps; the memory store is one).
 
     `index` may be applied with the write even if the write fails (it only adds
     the record's own new key, or refreshes an expiry); `after` only once the write
@@ -92,10 +140,8 @@ class StoreWrite:
 
     key: str
     source: str | None
-    create: bool
-    fields: dict[str, bytes]
-    removed: list[str]
-    expect: dict[str, str] | None
+    base: int | None
+    body: bytes
     created: int
     issued: int
     ttl: int
@@ -103,42 +149,40 @@ class StoreWrite:
     index: tuple[IndexChange, ...] = ()
     after: tuple[IndexChange, ...] = ()
     forward: bool = False
-    reseal: dict[str, tuple[str, bytes]] | None = None
 
 
 @dataclass(slots=True)
 class Loaded:
-    """What a read remembers for the write (treat it as immutable, as `StoreWrite`):
-    each key's field (the hashed names change when keys rotate) and serialized value,
-    the user it held (as `user_text`), and, with ``on_conflict="raise"``, the SHA-1 of
-    every stored field; the cookie value read, when it is signed with the current key
-    (a write that keeps the id sends it again instead of signing the id anew); and
-    the keys sealed under a fallback key, with the SHA-1 of what was stored."""
+    """What a read remembers for the write (treat it as immutable, as `StoreWrite`): the
+    raw tag and id, the record's key and version (-1: unknown, so a write learns it
+    from the store), the user it held (as `user_text`), and the cookie value read,
+    when it is signed with the current key (a write that keeps the id sends it again
+    instead of signing the id anew)."""
 
-    key: str | None
-    fields: dict[str, str]
-    entries: dict[str, bytes]
+    raw: bytes
+    key: str
+    version: int
     user: str | None
-    versions: dict[str, str] | None
     value: str | None = attribute(default=None, repr=False)
-    stale: dict[str, str] | None = None
 
 
 class StoreBackend(ABC):
     """Base of the server-side stores: everything but talking to the storage itself.
 
     Subclasses implement `_fetch`, `_apply`, `_remove` and `_revoke` for their
-    storage; this class holds ids, keys, encryption, expiry and the user index.
+    storage; this class holds ids, keys, encryption, expiry, merging and the user index.
     """
 
     __slots__ = (
-        "_id_keys",
+        "_id_macs",
         "_index_keys",
+        "_indexes",
         "_lifetime",
         "_limit",
         "_on_conflict",
         "_prefix",
         "_sealer",
+        "_seen",
         "_serializer",
         "_user_key",
     )
@@ -156,8 +200,10 @@ class StoreBackend(ABC):
         on_conflict: OnConflict = "overwrite",
         max_bytes: int = 256 * 1024,
     ) -> None:
-        self._id_keys = tuple(k.key for k in keyring.derive(f"store/v1/id/{cookie_name}", 32))
+        self._id_macs = tuple(_Mac(k.key) for k in keyring.derive(f"store/v1/id/{cookie_name}"))
         self._index_keys = tuple(k.key for k in keyring.derive("store/v1/user-index", 32))
+        self._indexes: dict[str, str] = {}
+        self._seen: dict[str, _Seen] = {}
         self._sealer = Sealer(keyring, "store/v1/data") if encrypt else None
         self._lifetime = lifetime
         self._serializer = serializer or JSONSerializer()
@@ -180,11 +226,10 @@ class StoreBackend(ABC):
 
     # -- ids and keys --------------------------------------------------------------------
 
-    def _mac(self, key: bytes, raw: bytes) -> bytes:
-        return hmac.digest(key, raw, "sha256")[:MAC_BYTES]
-
     def _value(self, raw: bytes) -> str:
-        return b64encode(raw + self._mac(self._id_keys[0], raw))
+        # base64url of 51 bytes: 68 characters, no padding to strip
+        signed = binascii.b2a_base64(raw + self._id_macs[0](raw)[:MAC_BYTES], newline=False)
+        return signed.translate(_URLSAFE).decode("ascii")
 
     def _verify(self, value: str) -> tuple[bytes, bool]:
         """The raw tag and id of a cookie value, once its MAC checks out under some key,
@@ -193,205 +238,188 @@ class StoreBackend(ABC):
         if len(blob) != _RAW_BYTES + MAC_BYTES:
             raise BadCookie("not a session id")
         raw, mac = blob[:_RAW_BYTES], blob[_RAW_BYTES:]
-        for index, key in enumerate(self._id_keys):
-            if hmac.compare_digest(mac, self._mac(key, raw)):
+        for index, key in enumerate(self._id_macs):
+            if hmac.compare_digest(mac, key(raw)[:MAC_BYTES]):
                 return raw, index == 0
         raise BadCookie("bad session id signature")
+
+    def _identify(self, value: str) -> _Seen:
+        """What cookie *value* names, once its MAC checks out (`_verify`): remembered, so a
+        value is verified once per process while it is in use. Only a value this process
+        verified is ever found, so a forged one is still refused before any lookup."""
+        seen = self._seen.get(value)
+        if seen is None:
+            raw, current = self._verify(value)
+            seen = (raw, self._key(raw), current, value[:46] + _ID_END[value[46]])
+            self._remember(value, seen)
+        return seen
+
+    def _remember(self, value: str, seen: _Seen) -> None:
+        if len(self._seen) >= _SEEN:
+            self._seen.clear()
+        self._seen[value] = seen
 
     def _key(self, raw: bytes) -> str:
         digest = hashlib.sha256(raw).hexdigest()[:32]
         return f"{self._prefix}{{{raw[:TAG_BYTES].hex()}}}:{digest}"
 
     def _index(self, user: str, key: bytes | None = None) -> str:
-        """The index of the user whose `user_text` is *user*."""
+        """The index of the user whose `user_text` is *user* (under the current key
+        unless *key* names another)."""
+        if key is None:
+            name = self._indexes.get(user)
+            if name is None:
+                if len(self._indexes) >= _INDEX_CACHE:
+                    self._indexes.clear()
+                name = self._indexes[user] = self._index(user, self._index_keys[0])
+            return name
         text = user.encode("utf-8", "surrogatepass")
-        digest = b64encode(hmac.digest(key or self._index_keys[0], text, "sha256")[:18])
+        digest = b64encode(hmac.digest(key, text, "sha256")[:18])
         return f"{self._prefix}{{u:{digest}}}:sessions"
 
     def session_id(self, value: str) -> str | None:
-        """The id a cookie value carries (no I/O, no check beyond its shape)."""
-        try:
-            blob = b64decode(value)
-        except BadCookie:
+        """The id a cookie value carries (no I/O, no check beyond its shape): the
+        base64url of its tag and id, read off the value's own characters."""
+        seen = self._seen.get(value)
+        if seen is not None:
+            return seen[3]
+        if len(value) != 68 or _VALUE.fullmatch(value) is None:
             return None
-        return b64encode(blob[:_RAW_BYTES]) if len(blob) == _RAW_BYTES + MAC_BYTES else None
+        return value[:46] + _ID_END[value[46]]
 
-    # -- fields --------------------------------------------------------------------------
+    # -- sealing -------------------------------------------------------------------------
 
-    def _field(self, name: str) -> str:
+    def _seal(self, key: str, payload: bytes) -> bytes:
         if self._sealer is None:
-            return DATA + name
-        return DATA + b64encode(hmac.digest(self._index_keys[0], name.encode(), "sha256")[:12])
+            return payload
+        return self._sealer.seal(payload, key.encode())
 
-    def _seal(self, key: str, field: str, plain: bytes) -> bytes:
+    def _open(self, key: str, body: bytes) -> bytes:
         if self._sealer is None:
-            return plain
-        return self._sealer.seal(plain, f"{key}\n{field}".encode())
-
-    def _unpack(self, key: str, field: str, stored: bytes) -> tuple[bytes, dict[str, Any]]:
-        """A stored field's plain bytes (``{name: value}`` serialized) and its entry."""
-        sealer = self._sealer
-        plain = stored if sealer is None else sealer.open(stored, f"{key}\n{field}".encode())
-        entry = self._serializer.loads(plain)
-        if len(entry) != 1 or (sealer is None and DATA + next(iter(entry)) != field):
-            raise BadCookie("a stored field does not match its name")
-        return plain, entry
+            return body
+        return self._sealer.open(body, key.encode())
 
     # -- the Backend protocol --------------------------------------------------------------
 
     async def read(self, value: str, now: int) -> Record:
         """Verify the id's signature, fetch its record, check both timeouts."""
-        raw, current = self._verify(value)
-        key = self._key(raw)
-        fields = await self._fetch(key, now)
-        if not fields:
+        raw, key, current, session_id = self._identify(value)
+        stored = await self._fetch(key, now)
+        if stored is None:
             raise BadCookie("unknown or expired session id")
-        try:
-            created, issued = int(fields[CREATED]), int(fields[ISSUED])
-        except (KeyError, ValueError):
-            raise BadCookie("a stored record has no times") from None
+        payload, created, issued, version = stored
         self._lifetime.check(created, issued, now)
-        data: dict[str, Any] = {}
-        names: dict[str, str] = {}
-        entries: dict[str, bytes] = {}
-        stale: dict[str, str] | None = None
-        sealer = self._sealer
-        size = 0
-        for field, stored in fields.items():
-            if field.startswith(DATA):
-                plain, entry = self._unpack(key, field, stored)
-                size += len(plain)
-                [name] = entry
-                data[name] = entry[name]
-                names[name] = field
-                entries[name] = plain
-                if sealer is not None and sealer.stale(stored):
-                    stale = stale or {}
-                    stale[name] = hashlib.sha1(stored).hexdigest()  # noqa: S324 (a version)
-        if size > self._limit:
+        if self._sealer is not None:
+            payload = self._sealer.open(payload, key.encode())
+        if len(payload) > self._limit:
             raise BadCookie("stored session larger than max_session_bytes")
-        versions = None
-        if self._on_conflict == "raise":
-            # a version stamp compared with Redis' SHA1HEX, not a security digest
-            versions = {f: hashlib.sha1(v).hexdigest() for f, v in fields.items()}  # noqa: S324
-        handle = Loaded(
-            key,
-            names,
-            entries,
-            user_text(data.get(self._user_key)),
-            versions,
-            value if current else None,
-            stale,
-        )
-        payload = self._serializer.dumps(data)
-        return Record(payload, created, issued, b64encode(raw), handle, data)
+        data = self._serializer.loads(payload)
+        user = data.get(self._user_key)
+        if user is not None and type(user) is not str:
+            user = user_text(user)
+        handle = Loaded(raw, key, version, user, value if current else None)
+        return Record(payload, created, issued, session_id, handle, data)
 
     async def write(self, record: Record, previous: Record | None) -> str:
-        """Store the changed keys only (all of them for a new or regenerated session)."""
-        data = record.data if record.data is not None else self._serializer.loads(record.payload)
-        loaded = previous.handle if previous is not None else None
-        if not isinstance(loaded, Loaded):
-            loaded = self._loaded(previous)
-        old_raw = b64decode(previous.id) if previous is not None and previous.id else None
-        moving = old_raw is not None and record.id is None
-        if old_raw is None or moving:
-            raw = secrets.token_bytes(ID_BYTES)
-            raw = (old_raw[:TAG_BYTES] if old_raw else secrets.token_bytes(TAG_BYTES)) + raw
+        """Store the session: in one compare-and-set on the version read when nobody
+        else wrote it since, else merged key by key into what they wrote."""
+        payload = record.payload
+        if len(payload) > self._limit:  # refused now, rather than stored and unreadable
+            raise SessionTooLarge(len(payload), self._limit, stored=True)
+        data = record.data if record.data is not None else self._serializer.loads(payload)
+        loaded = None
+        if previous is not None:
+            handle = previous.handle
+            loaded = handle if isinstance(handle, Loaded) else self._loaded(previous)
+        source = None
+        if loaded is None:  # a new session
+            raw = secrets.token_bytes(_RAW_BYTES)
+            key, base = self._key(raw), None
+        elif record.id is None:  # a move to a new id, in the same slot
+            raw = loaded.raw[:TAG_BYTES] + secrets.token_bytes(ID_BYTES)
+            key, source = self._key(raw), loaded.key
+            base = loaded.version if self._on_conflict == "raise" else None
         else:
-            raw = old_raw
-        key = loaded.key if raw is old_raw and loaded.key is not None else self._key(raw)
-        fields: dict[str, bytes] = {}
-        removed: list[str] = []
-        expect: dict[str, str] | None = None
-        reseal: dict[str, tuple[str, bytes]] | None = None
-        dumps = self._serializer.dumps
-        size = 0  # as `read` counts it: every key's serialized entry
-        if old_raw is None or moving:
-            # a move checks, on the record it leaves, the keys it changed or removed
-            versions = loaded.versions if moving else None
-            stored, entries = loaded.fields, loaded.entries
-            check: dict[str, str] = {}
-            kept = 0  # keys read and still there: fewer than were read, some were removed
-            for name, value in data.items():
-                field = self._field(name)
-                plain = dumps({name: value})
-                size += len(plain)
-                fields[field] = self._seal(key, field, plain)
-                if versions is not None:
-                    read = entries.get(name)
-                    if read != plain:
-                        field = stored.get(name) or field
-                        check[field] = versions.get(field, "")
-                    kept += read is not None
-            if versions is not None:
-                if kept < len(entries):
-                    for name in entries:
-                        if name not in data:
-                            field = stored.get(name) or self._field(name)
-                            check[field] = versions.get(field, "")
-                expect = check
-        else:
-            stored, entries = loaded.fields, loaded.entries
-            for name, value in data.items():
-                plain = dumps({name: value})
-                size += len(plain)
-                if entries.get(name) != plain:
-                    field = stored.get(name) or self._field(name)
-                    fields[field] = self._seal(key, field, plain)
-            removed = [stored.get(n) or self._field(n) for n in entries if n not in data]
-            if loaded.versions is not None:
-                expect = {f: loaded.versions.get(f, "") for f in (*fields, *removed)}
-            if loaded.stale:  # unchanged keys read under a fallback key: sealed anew
-                reseal = {}
-                for name, version in loaded.stale.items():
-                    field = stored[name]
-                    if field not in fields and name in data:
-                        reseal[field] = (version, self._seal(key, field, entries[name]))
-        if size > self._limit:  # refused now, rather than stored and unreadable
-            raise SessionTooLarge(size, self._limit, stored=True)
+            raw, key, base = loaded.raw, loaded.key, loaded.version
         expires = self._lifetime.expires_at(record.created, record.issued)
-        old_key = loaded.key
-        index, after = self._index_changes(previous, loaded.user, old_key, data, key, expires)
+        user = data.get(self._user_key)
+        if user is not None and type(user) is not str:
+            user = user_text(user)
+        index, after = self._index_changes(previous, loaded, user, key, expires)
         change = StoreWrite(
-            key=key,
-            source=old_key if moving else None,
-            create=old_raw is None or moving,
-            fields=fields,
-            removed=removed,
-            expect=expect,
-            created=record.created,
-            issued=record.issued,
-            ttl=max(expires - record.issued, 1),
-            now=record.issued,
-            index=index,
-            after=after,
-            forward=moving and loaded.user is not None,
-            reseal=reseal,
+            key,
+            source,
+            base,
+            payload if self._sealer is None else self._seal(key, payload),
+            record.created,
+            record.issued,
+            max(expires - record.issued, 1),
+            record.issued,
+            index,
+            after,
+            source is not None and loaded is not None and loaded.user is not None,
         )
-        outcome = await self._apply(change)
-        if outcome == "gone":
-            raise SessionEnded("the session was ended by another request")
-        if outcome == "conflict":
-            raise SessionConflict("another request changed the same session keys first")
-        if raw is old_raw and loaded.value is not None:
+        while True:
+            outcome = await self._apply(change)
+            if outcome is True:
+                break
+            if outcome is False:
+                raise SessionEnded("the session was ended by another request")
+            # another request wrote first: what it wrote, with this request's changes
+            assert previous is not None
+            current = self._open(source or key, outcome[0])
+            change.base = outcome[3]
+            if source is None:
+                merged = self._merge(previous.payload, payload, current)
+                if len(merged) > self._limit:
+                    raise SessionTooLarge(len(merged), self._limit, stored=True)
+                change.body = self._seal(key, merged)
+            else:  # a move copies its own session, once none of its changes conflicts
+                self._merge(previous.payload, payload, current)
+        if loaded is not None and raw is loaded.raw and loaded.value is not None:
             return loaded.value
-        return self._value(raw)
+        value = self._value(raw)
+        self._remember(value, (raw, key, True, value[:46] + _ID_END[value[46]]))
+        return value
 
-    def _loaded(self, previous: Record | None) -> Loaded:
-        """What `read` would have remembered, rebuilt from a record's payload."""
-        if previous is None:
-            return Loaded(None, {}, {}, None, None)
+    def _merge(self, base: bytes, mine: bytes, current: bytes) -> bytes:
+        """*current* with this request's changes, the keys that differ between *base*
+        (the session it loaded) and *mine* (the session it writes), applied; with
+        ``on_conflict="raise"``, `SessionConflict` when another request changed one
+        of them first."""
+        loads, dumps = self._serializer.loads, self._serializer.dumps
+        old, new, merged = loads(base), loads(mine), loads(current)
+        strict = self._on_conflict == "raise"
+
+        def entry(data: dict[str, Any], name: str) -> bytes | None:
+            return dumps({name: data[name]}) if name in data else None
+
+        for name in [*new, *(n for n in old if n not in new)]:
+            was = entry(old, name)
+            if was == entry(new, name):
+                continue  # not changed by this request
+            if strict and entry(merged, name) != was:
+                raise SessionConflict("another request changed the same session keys first")
+            if name in new:
+                merged[name] = new[name]
+            else:
+                merged.pop(name, None)
+        return dumps(merged)
+
+    def _loaded(self, previous: Record) -> Loaded | None:
+        """What `read` would have remembered, rebuilt from a record's id and payload (the
+        version unknown, so a write asks the store)."""
+        if previous.id is None:
+            return None
+        raw = b64decode(previous.id)
         old = self._serializer.loads(previous.payload)
-        entries = {name: self._serializer.dumps({name: v}) for name, v in old.items()}
-        key = self._key(b64decode(previous.id)) if previous.id else None
-        return Loaded(key, {}, entries, user_text(old.get(self._user_key)), None)
+        return Loaded(raw, self._key(raw), -1, user_text(old.get(self._user_key)))
 
     def _index_changes(
         self,
         previous: Record | None,
-        old_user: str | None,
-        old_key: str | None,
-        data: dict[str, Any],
+        loaded: Loaded | None,
+        user: str | None,
         key: str,
         expires: int,
     ) -> tuple[tuple[IndexChange, ...], tuple[IndexChange, ...]]:
@@ -404,9 +432,10 @@ class StoreBackend(ABC):
         new key (which points at nothing if the write fails) or refreshes an expiry;
         removals and listing an existing record under another user wait for success.
         """
-        user = user_text(data.get(self._user_key))
+        old_user = loaded.user if loaded is not None else None
         if user is None and old_user is None:
             return (), ()  # anonymous before and after: most writes
+        old_key = loaded.key if loaded is not None else None
         now: list[IndexChange] = []
         after: list[IndexChange] = []
         if old_user is not None and old_key is not None and (old_user != user or old_key != key):
@@ -426,13 +455,12 @@ class StoreBackend(ABC):
 
     async def delete(self, record: Record) -> None:
         """Delete the record and its entry in its user's index."""
-        if record.id is None:
-            return
         loaded = record.handle if isinstance(record.handle, Loaded) else self._loaded(record)
-        key = loaded.key or self._key(b64decode(record.id))
+        if loaded is None:
+            return
         user = loaded.user
-        index = () if user is None else (IndexChange(self._index(user), key, None),)
-        await self._remove(key, index, record.issued)
+        index = () if user is None else (IndexChange(self._index(user), loaded.key, None),)
+        await self._remove(loaded.key, index, record.issued)
 
     async def revoke_user(self, user_id: Any) -> int:
         """End every session that holds *user_id* (a `str` or an `int`: ``42`` and
@@ -453,13 +481,15 @@ class StoreBackend(ABC):
     # -- storage ---------------------------------------------------------------------------
 
     @abstractmethod
-    async def _fetch(self, key: str, now: int) -> dict[str, bytes] | None:
-        """Every field of the record at *key*, or None when there is none."""
+    async def _fetch(self, key: str, now: int) -> Stored | None:
+        """The record at *key*, or None when there is none."""
 
     @abstractmethod
-    async def _apply(self, change: StoreWrite) -> str:
-        """Apply *change* atomically; return "ok", "gone" or "conflict" (and then leave
-        the record and the `after` index changes alone)."""
+    async def _apply(self, change: StoreWrite) -> Stored | bool:
+        """Apply *change* atomically: True when it is written; False when the session
+        is gone (ended by another request); or, when the record (`source` for a move)
+        no longer has version `change.base`, the record as it stands, and nothing is
+        written (nor the `after` index changes applied)."""
 
     @abstractmethod
     async def _remove(self, key: str, index: tuple[IndexChange, ...], now: int) -> None:

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from satchel.backends._store import CREATED, ISSUED, IndexChange, StoreBackend, StoreWrite
+from satchel.backends._store import IndexChange, StoreBackend, Stored, StoreWrite
 from satchel.errors import BackendUnavailable
 from satchel.keys import Keyring
 from satchel.protocols import Serializer
 from satchel.records import Lifetime
 from satchel.settings import SessionSettings
 
-
-@dataclass(slots=True)
-class _Entry:
-    fields: dict[str, bytes]
-    expires: int
-    index: str | None = None
-    """The user index that lists this record (None: an anonymous session)."""
+_Entry = tuple[Stored, int, str | None]
+"""A record: what `_fetch` returns, its expiry, and the user index that lists it (None:
+an anonymous session). Tuples of bytes, ints and strings only, which the garbage
+collector stops tracking, so a full store adds nothing to its collections."""
 
 
 @dataclass(slots=True)
@@ -31,13 +27,13 @@ class _Storage:
     records: dict[str, _Entry] = field(default_factory=dict)
     anonymous: OrderedDict[str, None] = field(default_factory=OrderedDict)
     """Anonymous records, least recently written first."""
-    indexes: dict[str, dict[str, int]] = field(default_factory=dict)
-    """Each user's records (with their expiry), least recently written first."""
-    buckets: list[OrderedDict[str, None]] = field(default_factory=lambda: [OrderedDict()])
+    indexes: dict[str, OrderedDict[str, None]] = field(default_factory=dict)
+    """Each user's records, least recently written first."""
+    buckets: dict[int, OrderedDict[str, None]] = field(default_factory=dict)
     """``buckets[n]``: the user indexes listing *n* records, least recently written first
-    (``buckets[0]`` stays empty), so the user holding most is found without a scan."""
+    (only counts some index has), so the user holding most is found without a scan."""
     heaviest: int = 0
-    """The most records one user index lists: the last non-empty bucket."""
+    """The most records one user index lists: the largest bucket."""
     swept: int = 0
 
 
@@ -93,82 +89,74 @@ class MemoryStore(StoreBackend):
     def __repr__(self) -> str:
         return f"MemoryStore(sessions={len(self)}, max_entries={self._max_entries})"
 
-    async def _fetch(self, key: str, now: int) -> dict[str, bytes] | None:
+    async def _fetch(self, key: str, now: int) -> Stored | None:
         with self._lock:
             entry = self._storage.records.get(key)
             if entry is None:
                 return None
-            if entry.expires <= now:
+            if entry[1] <= now:
                 self._drop(key)
                 return None
-            return dict(entry.fields)
+            return entry[0]
 
-    async def _apply(self, change: StoreWrite) -> str:
+    async def _apply(self, change: StoreWrite) -> Stored | bool:
         storage = self._storage
         records = storage.records
-        key, now = change.key, change.now
+        key, source, base, now = change.key, change.source, change.base, change.now
         with self._lock:
-            source = change.source if change.source is not None else key
-            current = records.get(source)
-            if current is not None and current.expires <= now:
-                self._drop(source)
-                current = None
-            if current is None and (change.source is not None or not change.create):
-                return "gone"
-            if change.expect is not None and current is not None:
-                for name, version in change.expect.items():
-                    if _version(current.fields.get(name)) != version:
-                        return "conflict"
-            entry = None if change.source is not None else current  # None: a new record
-            index = None if entry is None else entry.index
+            entry = None
+            if source is not None or base is not None:  # not a new record: is it still there?
+                target = key if source is None else source
+                entry = records.get(target)
+                if entry is not None and entry[1] <= now:
+                    self._drop(target)
+                    entry = None
+                if entry is None:
+                    return False
+                if base is not None and entry[0][3] != base:
+                    return entry[0]  # another request wrote it first
+                if source is not None:
+                    self._drop(source)
+                    entry = None
+            index = None if entry is None else entry[2]
             if change.index or change.after:
                 for update in (*change.index, *change.after):
                     if update.member == key:  # the last one for this record says where it is
                         index = update.index if update.expires is not None else None
-            new = entry is None
-            if entry is None:
-                if change.source is not None:
-                    self._drop(change.source)
-                self._make_room(now, index)
-                entry = records[key] = _Entry({}, 0)
-            elif change.reseal:
-                for name, (version, value) in change.reseal.items():
-                    if _version(entry.fields.get(name)) == version:
-                        entry.fields[name] = value  # still what was read: sealed anew
-            fields = entry.fields
-            for name in change.removed:
-                fields.pop(name, None)
-            fields.update(change.fields)
-            fields[CREATED] = str(change.created).encode()
-            fields[ISSUED] = str(change.issued).encode()
-            entry.expires = now + change.ttl
-            if new or index != entry.index:
-                self._place(key, entry, index)
+            expires = now + change.ttl
+            if entry is None:  # a new record, or a moved one
+                if len(records) >= self._max_entries:
+                    self._make_room(now, index)
+                stored = (change.body, change.created, change.issued, 1)
+                records[key] = (stored, expires, index)
+                self._place(key, None, index)
+                return True
+            stored = (change.body, change.created, change.issued, entry[0][3] + 1)
+            records[key] = (stored, expires, index)
+            if index != entry[2]:
+                self._place(key, entry[2], index)
             elif index is None:
                 storage.anonymous.move_to_end(key)
             else:
-                members = storage.indexes[index]
-                del members[key]
-                members[key] = entry.expires
-                storage.buckets[len(members)].move_to_end(index)
-            return "ok"
+                storage.indexes[index].move_to_end(key)
+                storage.buckets[len(storage.indexes[index])].move_to_end(index)
+            return True
 
-    def _place(self, key: str, entry: _Entry, index: str | None) -> None:
-        """Make *key*, new or moving between indexes, the most recently written of its
-        kind and list it under *index*."""
+    def _place(self, key: str, was: str | None, index: str | None) -> None:
+        """Make *key*, new or moving from index *was* (None: anonymous), the most recently
+        written of its kind and list it under *index*."""
         storage = self._storage
-        if entry.index is not None:
-            self._unlist(key, entry.index)
+        if was is not None:
+            self._unlist(key, was)
         else:
             storage.anonymous.pop(key, None)
-        entry.index = index
         if index is None:
             storage.anonymous[key] = None
         else:
             members = storage.indexes.get(index)
             if members is None:
-                members = storage.indexes[index] = {}
-            members[key] = entry.expires
+                members = storage.indexes[index] = OrderedDict()
+            members[key] = None
             count = len(members)
             self._recount(index, count - 1, count)
 
@@ -187,14 +175,18 @@ class MemoryStore(StoreBackend):
         storage = self._storage
         buckets = storage.buckets
         if was:
-            del buckets[was][index]
+            bucket = buckets[was]
+            del bucket[index]
+            if not bucket:
+                del buckets[was]
         if count:
-            if count == len(buckets):
-                buckets.append(OrderedDict())
-            buckets[count][index] = None
+            joined = buckets.get(count)
+            if joined is None:
+                joined = buckets[count] = OrderedDict()
+            joined[index] = None
         if count > storage.heaviest:
             storage.heaviest = count
-        elif was == storage.heaviest and not buckets[was]:
+        elif was == storage.heaviest and was not in buckets:
             storage.heaviest = was - 1  # counts move by one: the next bucket down is not empty
 
     def _drop(self, key: str) -> bool:
@@ -203,10 +195,10 @@ class MemoryStore(StoreBackend):
         entry = storage.records.pop(key, None)
         if entry is None:
             return False
-        if entry.index is None:
+        if entry[2] is None:
             storage.anonymous.pop(key, None)
         else:
-            self._unlist(key, entry.index)
+            self._unlist(key, entry[2])
         return True
 
     def _make_room(self, now: int, index: str | None) -> None:
@@ -214,11 +206,9 @@ class MemoryStore(StoreBackend):
         a second), then as the class docstring says for a record listed under *index*."""
         storage = self._storage
         records = storage.records
-        if len(records) < self._max_entries:
-            return
         if storage.swept < now:
             storage.swept = now
-            for key in [k for k, e in records.items() if e.expires <= now]:
+            for key in [k for k, e in records.items() if e[1] <= now]:
                 self._drop(key)
         while len(records) >= self._max_entries:
             victim = self._victim(index)
@@ -254,8 +244,3 @@ class MemoryStore(StoreBackend):
         with self._lock:
             members = list(self._storage.indexes.get(index, ()))
             return sum(self._drop(key) for key in members)
-
-
-def _version(stored: bytes | None) -> str:
-    """A stored field's version stamp, as Redis' SHA1HEX computes it ("" when absent)."""
-    return "" if stored is None else hashlib.sha1(stored).hexdigest()  # noqa: S324

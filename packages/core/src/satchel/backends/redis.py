@@ -1,21 +1,26 @@
 """``redis``: sessions in Redis (or Valkey), shared by every worker, pod and machine.
 
-Each operation is one round trip: a read is one HGETALL, a write one Lua script
-(plus, in the same pipeline, the user index when the session holds a user; a
-write that also removes index entries, such as regenerating a logged-in session,
-takes a second). Every key a script touches is one it is given, and all carry
-one hash tag, so Redis Cluster accepts them. Needs Redis 7 or Valkey, and
-asyncio (redis-py's client is asyncio).
+A record is one string, ``version created issued`` and a newline before the
+serialized session, so a read is one GET and a write one short script that sets
+it only if the version is still the one read (a compare-and-set: Redis has no
+command for it) or, when another request wrote first, hands back the record for
+the merge; a new session is a plain SET. A write that lists the session under a
+user sends the index update in the same round trip; one that also removes index
+entries, such as regenerating a logged-in session, takes a second. Every key a
+script touches is one it is given, and all carry one hash tag, so Redis Cluster
+accepts them. Needs Redis 7 or Valkey, and asyncio (redis-py's client is asyncio).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+import asyncio
+import hashlib
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from satchel.backends._store import IndexChange, StoreBackend, StoreWrite
-from satchel.errors import BackendUnavailable
+from satchel.backends._store import IndexChange, StoreBackend, Stored, StoreWrite
+from satchel.errors import BackendUnavailable, BadCookie
 from satchel.keys import Keyring
 from satchel.protocols import Serializer
 from satchel.records import Lifetime
@@ -24,65 +29,43 @@ from satchel.settings import SessionSettings
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-T = TypeVar("T")
-
 FORWARD_TTL = 300
 """Seconds a regenerated logged-in session leaves a pointer to its new record where it
 was: far longer than a revocation takes between reading a user's index and deleting."""
 
-BATCH = 1000
-"""Values per command inside a script: Lua's `unpack` stops near 8,000."""
+POINTER = 0x3E
+"""The first byte (``>``) of the pointer a regenerated session leaves, followed by the key
+of its new record; a session record starts with a digit."""
 
-# KEYS: record, source (the record a regenerated session leaves, or the record again)
-# ARGV: create, moving ('0'; '1'; '2': leave a pointer to the record), created, issued,
-#       ttl, n, field, value..., n, field..., n, field, sha1..., n, field, sha1, value...
-# The sha1 list (on_conflict="raise") is checked on source, before anything is written.
-WRITE = f"""
-local key, source = KEYS[1], KEYS[2]
-local moving = ARGV[2] ~= '0'
-if moving then
-  if redis.call('HEXISTS', source, 'm:c') == 0 then return 'gone' end
-elseif ARGV[1] ~= '1' and redis.call('HEXISTS', key, 'm:c') == 0 then
-  return 'gone'
+# KEYS: the record. ARGV: the version the write was made from and a space (how the
+# stored value starts), the new value, its TTL. Returns 1 when written, 0 when there is
+# no session (ended, or moved away), or the record as another request left it.
+WRITE = """
+local key = KEYS[1]
+if redis.call('GETRANGE', key, 0, #ARGV[1] - 1) ~= ARGV[1] then
+  local current = redis.call('GET', key)
+  if current and string.byte(current) ~= 62 then return current end
+  return 0
 end
-local i = 6
-local sets, dels = {{}}, {{}}
-for _ = 1, tonumber(ARGV[i]) do
-  sets[#sets + 1] = ARGV[i + 1]; sets[#sets + 1] = ARGV[i + 2]; i = i + 2
-end
-i = i + 1
-for _ = 1, tonumber(ARGV[i]) do dels[#dels + 1] = ARGV[i + 1]; i = i + 1 end
-i = i + 1
-for _ = 1, tonumber(ARGV[i]) do
-  local current = redis.call('HGET', source, ARGV[i + 1])
-  local digest = current and redis.sha1hex(current) or ''
-  if digest ~= ARGV[i + 2] then return 'conflict' end
-  i = i + 2
-end
-i = i + 1
-for _ = 1, tonumber(ARGV[i]) do
-  local current = redis.call('HGET', key, ARGV[i + 1])
-  if current and redis.sha1hex(current) == ARGV[i + 2] then
-    sets[#sets + 1] = ARGV[i + 1]; sets[#sets + 1] = ARGV[i + 3]
-  end
-  i = i + 3
-end
-if moving then
+redis.call('SET', key, ARGV[2], 'EX', ARGV[3])
+return 1
+"""
+
+# KEYS: the new record, the record it moves from (one slot). ARGV: the version the source
+# must have and a space ('' for any live session), the new value, its TTL, '1' to leave
+# a pointer to the new record where the source was. Returns as WRITE does.
+MOVE = f"""
+local source = KEYS[2]
+local head = redis.call('GETRANGE', source, 0, 20)
+if head == '' or string.byte(head) == 62 then return 0 end
+if string.sub(head, 1, #ARGV[1]) ~= ARGV[1] then return redis.call('GET', source) end
+if ARGV[4] == '1' then
+  redis.call('SET', source, '>' .. KEYS[1], 'EX', {FORWARD_TTL})
+else
   redis.call('DEL', source)
-  if ARGV[2] == '2' then
-    redis.call('HSET', source, 'm:m', key)
-    redis.call('EXPIRE', source, {FORWARD_TTL})
-  end
 end
-for first = 1, #dels, {BATCH} do
-  redis.call('HDEL', key, unpack(dels, first, math.min(first + {BATCH - 1}, #dels)))
-end
-for first = 1, #sets, {BATCH} do
-  redis.call('HSET', key, unpack(sets, first, math.min(first + {BATCH - 1}, #sets)))
-end
-redis.call('HSET', key, 'm:c', ARGV[3], 'm:i', ARGV[4])
-redis.call('EXPIRE', key, ARGV[5])
-return 'ok'
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return 1
 """
 
 # KEYS: a user's index (sorted set: session key -> expiry); ARGV: now, member, expiry or ''
@@ -101,14 +84,22 @@ return 1
 """
 
 # KEYS: a record a user's index lists. Deletes it; returns 1 for a session, the key it
-# moved to for a pointer a regenerated session left, 0 for nothing
+# moved to for a pointer a regenerated session left, 0 for nothing (or a key of another
+# type, which no session of this format is)
 END = """
-local moved = redis.call('HGET', KEYS[1], 'm:m')
-local live = redis.call('HEXISTS', KEYS[1], 'm:c')
+local value = redis.pcall('GET', KEYS[1])
 redis.call('DEL', KEYS[1])
-if moved then return moved end
-return live
+if type(value) ~= 'string' then return 0 end
+if string.byte(value) == 62 then return string.sub(value, 2) end
+return 1
 """
+
+SCRIPTS = {hashlib.sha1(s.encode()).hexdigest(): s for s in (WRITE, MOVE, INDEX, END)}  # noqa: S324
+"""Each script by its SHA-1, the name EVALSHA runs it by."""
+WRITE_SHA, MOVE_SHA, INDEX_SHA, END_SHA = SCRIPTS
+
+Call = tuple[Any, ...]
+"""One command and its arguments, as redis-py's ``execute_command`` takes them."""
 
 
 class RedisStore(StoreBackend):
@@ -118,9 +109,27 @@ class RedisStore(StoreBackend):
     pass a client of your own (which `aclose` leaves open). Redis that is down,
     refusing, timing out or restarting raises `BackendUnavailable`, never a
     silent logout; the client reconnects by itself when Redis is back.
+
+    With a URL, the store talks to Redis on one connection of its own, made like the
+    client's and shared by every request (`_Line`): a command costs a write and a
+    read, without the pool, retry and timing layers redis-py puts around each call
+    (more than half of the client's CPU time per command), and under concurrency
+    replies that arrive together are read in one go. `timeout` bounds every reply,
+    through one timer per store rather than one per command. A client passed in is
+    used as it is, through its own API (a Redis Cluster client included). Either way
+    the store belongs to one event loop at a time.
     """
 
-    __slots__ = ("_client", "_errors", "_owned", "_scripts", "_timeout", "_url")
+    __slots__ = (
+        "_client",
+        "_errors",
+        "_line",
+        "_missing",
+        "_owned",
+        "_refused",
+        "_timeout",
+        "_url",
+    )
 
     def __init__(
         self,
@@ -141,8 +150,10 @@ class RedisStore(StoreBackend):
         self._client = client
         self._owned = client is None
         self._timeout = timeout
-        self._scripts: dict[str, Any] = {}
         self._errors = (errors.ConnectionError, errors.TimeoutError, errors.ReadOnlyError)
+        self._missing = errors.NoScriptError
+        self._refused = errors.ResponseError
+        self._line = _Line(self._connection, timeout, self._errors, self._refused)
 
     @classmethod
     def from_settings(
@@ -193,116 +204,312 @@ class RedisStore(StoreBackend):
 
     async def aclose(self) -> None:
         """Close the client if this store made it (a client passed in stays open)."""
+        await self._line.close()
         if self._client is not None and self._owned:
             client, self._client = self._client, None
             await client.aclose()
 
-    async def _call(self, operation: Callable[[], Awaitable[T]]) -> T:
-        try:
-            return await operation()
-        except self._errors as exc:
-            raise BackendUnavailable(
-                f"the session store did not answer ({type(exc).__name__})"
-            ) from exc
+    def _unavailable(self, exc: BaseException) -> BackendUnavailable:
+        return BackendUnavailable(f"the session store did not answer ({type(exc).__name__})")
 
-    def _script(self, name: str, source: str) -> Any:
-        script = self._scripts.get(name)
-        if script is None:
-            script = self._scripts[name] = self.client.register_script(source)
-        return script
+    async def _fetch(self, key: str, now: int) -> Stored | None:
+        [value] = await self._run([("GET", key)], strict=False)
+        if isinstance(value, self._refused):
+            if str(value).startswith("WRONGTYPE"):  # a key of another type: no session of ours
+                return None
+            raise value
+        return _parse(value)
 
-    async def _fetch(self, key: str, now: int) -> dict[str, bytes] | None:
-        raw: dict[Any, Any] = await self._call(lambda: self.client.hgetall(key))
-        return {_text(bytes(name)): bytes(value) for name, value in raw.items()}
+    async def _apply(self, change: StoreWrite) -> Stored | bool:
+        base, key, ttl = change.base, change.key, change.ttl
+        moving = change.source is not None
+        version = 1 if base is None or moving else base + 1
+        value = b"%d %d %d\n" % (version, change.created, change.issued) + change.body
+        first: Call
+        if moving:
+            since = b"" if base is None else b"%d " % base
+            forward = b"1" if change.forward else b"0"
+            first = ("EVALSHA", MOVE_SHA, 2, key, change.source, since, value, ttl, forward)
+        elif base is None:
+            first = ("SET", key, value, "EX", ttl)
+        else:
+            first = ("EVALSHA", WRITE_SHA, 1, key, b"%d " % base, value, ttl)
+        if change.index:
+            outcome = (await self._run([first, *self._index_calls(change.index, change.now)]))[0]
+        else:
+            outcome = (await self._run([first]))[0]
+        if base is None and not moving:
+            written = True  # a SET: "OK"
+        elif isinstance(outcome, bytes):
+            current = _parse(outcome)  # another request wrote first
+            return False if current is None else current
+        else:
+            written = outcome == 1
+        if written and change.after:
+            await self._run(self._index_calls(change.after, change.now))
+        return written
 
-    async def _apply(self, change: StoreWrite) -> str:
-        moving = "0" if change.source is None else "2" if change.forward else "1"
-        args: list[Any] = ["1" if change.create else "0", moving]
-        args += [change.created, change.issued, change.ttl, len(change.fields)]
-        for name, value in change.fields.items():
-            args += [_name(name), value]
-        args.append(len(change.removed))
-        args += [_name(name) for name in change.removed]
-        expect = change.expect or {}
-        args.append(len(expect))
-        for name, digest in expect.items():
-            args += [_name(name), digest]
-        reseal = change.reseal or {}
-        args.append(len(reseal))
-        for name, (digest, value) in reseal.items():
-            args += [_name(name), digest, value]
-        keys = [change.key, change.source or change.key]
-        calls = [(self._script("write", WRITE), keys, args)]
-        calls += [self._index_call(i, change.now) for i in change.index]
-        results = await self._run(calls)
-        outcome = results[0]
-        outcome = outcome.decode() if isinstance(outcome, bytes) else str(outcome)
-        if outcome == "ok" and change.after:
-            await self._run([self._index_call(i, change.now) for i in change.after])
-        return outcome
-
-    def _index_call(self, change: IndexChange, now: int) -> tuple[Any, list[str], list[Any]]:
-        expiry = "" if change.expires is None else change.expires
-        return self._script("index", INDEX), [change.index], [now, change.member, expiry]
-
-    async def _run(self, calls: list[tuple[Any, list[Any], list[Any]]]) -> list[Any]:
-        """Run scripts in one round trip; scripts Redis forgot (a restart) are reloaded."""
-        if len(calls) == 1:
-            script, keys, args = calls[0]
-            return [await self._call(lambda: script(keys=keys, args=args))]
-        from redis.exceptions import NoScriptError
-
-        async def pipeline(batch: list[tuple[Any, list[Any], list[Any]]]) -> list[Any]:
-            pipe = self.client.pipeline(transaction=False)
-            for script, keys, args in batch:
-                pipe.evalsha(script.sha, len(keys), *keys, *args)
-            return await pipe.execute(raise_on_error=False)
-
-        results = await self._call(lambda: pipeline(calls))
-        missing = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
-        if missing:
-            for script in {id(calls[i][0]): calls[i][0] for i in missing}.values():
-                await self._call(partial(self.client.script_load, script.script))
-            retried = await self._call(lambda: pipeline([calls[i] for i in missing]))
-            for i, result in zip(missing, retried, strict=True):
-                results[i] = result
-        for result in results:
-            if isinstance(result, Exception):
-                raise result
-        return results
+    def _index_calls(self, changes: tuple[IndexChange, ...], now: int) -> list[Call]:
+        calls: list[Call] = []
+        for change in changes:
+            expiry = "" if change.expires is None else change.expires  # "": remove the member
+            calls.append(("EVALSHA", INDEX_SHA, 1, change.index, now, change.member, expiry))
+        return calls
 
     async def _remove(self, key: str, index: tuple[IndexChange, ...], now: int) -> None:
-        await self._call(lambda: self.client.delete(key))
-        if index:  # a logged-in session: its user's index is another slot, another step
-            await self._run([self._index_call(i, now) for i in index])
+        # a logged-in session's index is another slot: another command, the same round trip
+        await self._run([("DEL", key), *self._index_calls(index, now)])
 
     async def _revoke(self, index: str) -> int:
         # Read the index, end what it lists, then drop those entries: a failure on the
         # way leaves them listed for the next attempt. A session regenerated meanwhile
         # left a pointer where it was; its new record is ended in the next round.
-        listed: list[Any] = await self._call(lambda: self.client.zrange(index, 0, -1))
+        [listed] = await self._run([("ZRANGE", index, 0, -1)])
         if not listed:
             return 0
         ended, pending, seen = 0, list(listed), list(listed)
-        end = self._script("end", END)
         while pending:
-            results = await self._run([(end, [member], []) for member in pending])
+            results = await self._run([("EVALSHA", END_SHA, 1, member) for member in pending])
             pending = [r for r in results if isinstance(r, bytes)]
             seen += pending
             ended += sum(r for r in results if isinstance(r, int))
-        await self._call(lambda: self.client.zrem(index, *seen))
+        await self._run([("ZREM", index, *seen)])
         return ended
 
+    # -- talking to Redis ------------------------------------------------------------------
 
-def _name(field: str) -> bytes:
-    """A field name as Redis stores it: UTF-8, lone surrogates kept (any `str` key)."""
-    return field.encode("utf-8", "surrogatepass")
+    async def _run(self, calls: list[Call], *, strict: bool = True) -> list[Any]:
+        """The replies to *calls*, sent in one round trip. Scripts Redis forgot (a restart)
+        are loaded and the calls that needed them sent again (they did not run). An error
+        reply is raised, or with *strict* False returned in its place."""
+        send = self._exchange if self._owned else self._through_client
+        results = await send(calls)
+        missing = [i for i, result in enumerate(results) if isinstance(result, self._missing)]
+        if missing:
+            again = [calls[i] for i in missing]
+            await send([("SCRIPT", "LOAD", SCRIPTS[sha]) for sha in {c[1] for c in again}])
+            for i, result in zip(missing, await send(again), strict=True):
+                results[i] = result
+        if strict:
+            for result in results:
+                if isinstance(result, Exception):
+                    raise result
+        return results
+
+    async def _through_client(self, calls: list[Call]) -> list[Any]:
+        """*calls* through the client as redis-py runs them (a client passed in)."""
+        client: Any = self.client
+        try:
+            if len(calls) == 1:
+                try:
+                    return [await client.execute_command(*calls[0])]
+                except self._refused as exc:
+                    if isinstance(exc, self._errors):
+                        raise
+                    return [exc]
+            pipe = client.pipeline(transaction=False)
+            for call in calls:
+                pipe.execute_command(*call)
+            results: list[Any] = await pipe.execute(raise_on_error=False)
+        except self._errors as exc:
+            raise self._unavailable(exc) from exc
+        return results
+
+    async def _exchange(self, calls: list[Call]) -> list[Any]:
+        """*calls* on the store's own line (a URL's store)."""
+        try:
+            return await self._line.send(calls)
+        except self._errors as exc:
+            raise self._unavailable(exc) from exc
+
+    def _connection(self) -> Any:
+        """A new connection made like the client's, but with no timeout of its own:
+        `_Line` times the replies it waits for."""
+        pool = self.client.connection_pool
+        return pool.connection_class(**{**pool.connection_kwargs, "socket_timeout": None})
 
 
-def _text(name: bytes) -> str:
-    """A stored field name back as text; one satchel did not write reads as what it is
-    not, so the record is refused as not matching its value."""
+class _Line:
+    """One connection every request of a store shares (multiplexed, as ioredis and
+    StackExchange.Redis do): a request writes its commands at once and awaits a future;
+    one reader task reads the replies, in order, and hands each request its own, for as
+    long as any is owed (so none is left pending when the program ends). Under
+    concurrency, replies that arrive together are read in one go, with no event-loop
+    turn per reply; alone, a request costs one write and one read, as on a connection
+    of its own, and a request cancelled while it waits leaves the others theirs.
+
+    A reply not read within `timeout` (a Redis that stopped answering) fails every
+    request waiting on the line with `TimeoutError`, and closes it; a line that fails
+    fails them all the same way. The next request opens a new one. A request whose
+    write failed, so that nothing of it reached Redis, is written once more on a new
+    line (a connection that died with a restarted server).
+    """
+
+    __slots__ = (
+        "_connection",
+        "_errors",
+        "_lock",
+        "_loop",
+        "_make",
+        "_reader",
+        "_refused",
+        "_timed_out",
+        "_timeout",
+        "_waiting",
+        "_watch",
+    )
+
+    def __init__(
+        self,
+        make: Callable[[], Any],
+        timeout: float,
+        errors: tuple[type[Exception], ...],
+        refused: type[Exception],
+    ) -> None:
+        """*make* opens a connection; *errors* are redis-py's ConnectionError, TimeoutError
+        and the others that mean Redis did not answer; *refused*, its error reply."""
+        self._make = make
+        self._timeout = timeout
+        self._errors = errors
+        self._refused = refused
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._connection: Any = None
+        self._reader: asyncio.Task[None] | None = None
+        self._lock: asyncio.Lock | None = None
+        self._waiting: deque[tuple[asyncio.Future[list[Any]], int, list[Any], float]] = deque()
+        """Each request whose replies are owed: its future, how many, those read, and
+        when they are due."""
+        self._watch: asyncio.TimerHandle | None = None
+        self._timed_out = False
+
+    async def send(self, calls: list[Call]) -> list[Any]:
+        """The replies to *calls* (an error reply in its place, as an exception)."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # a connection and its tasks belong to one event loop
+            self._loop, self._connection, self._reader, self._lock = loop, None, None, None
+            self._waiting, self._watch = deque(), None
+        packed = b"".join([_pack(call) for call in calls])
+        for attempt in (0, 1):
+            connection = self._connection
+            if connection is None:
+                connection = await self._open(loop)
+            waiter: asyncio.Future[list[Any]] = loop.create_future()
+            self._waiting.append((waiter, len(calls), [], loop.time() + self._timeout))
+            try:
+                await connection.send_packed_command(packed, check_health=False)
+            except self._errors[0] as exc:  # ConnectionError
+                self._fail(connection, exc)
+                waiter.exception()  # retrieved: this request raises (or writes again) itself
+                if attempt:
+                    raise
+                continue  # none of it reached Redis: once more, on a new connection
+            if self._reader is None:  # it reads until no reply is owed, then ends
+                self._reader = loop.create_task(self._read(connection))
+            if self._watch is None:
+                self._watch = loop.call_later(self._timeout / 4, self._check)
+            return await waiter
+        raise AssertionError("unreachable")
+
+    async def _open(self, loop: asyncio.AbstractEventLoop) -> Any:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:  # one request connects; the others wait for it
+            if self._connection is None:
+                connection = self._make()
+                await connection.connect()
+                self._connection, self._timed_out = connection, False
+            return self._connection
+
+    async def _read(self, connection: Any) -> None:
+        waiting = self._waiting
+        try:
+            while waiting:
+                try:
+                    reply = await connection.read_response()
+                except self._refused as exc:  # an error reply: a reply like any other
+                    if isinstance(exc, self._errors):
+                        raise
+                    reply = exc
+                waiter, count, replies, _ = waiting[0]
+                replies.append(reply)
+                if len(replies) == count:
+                    waiting.popleft()
+                    if not waiter.done():  # not cancelled meanwhile
+                        waiter.set_result(replies)
+            if self._reader is asyncio.current_task():
+                self._reader = None  # nothing owed: the next request starts another
+        except GeneratorExit:  # the task destroyed, unclosed, with its event loop
+            raise
+        except BaseException as exc:  # the line is lost: so is every reply still owed
+            connection_error, timeout_error = self._errors[:2]
+            if self._timed_out:
+                self._fail(connection, timeout_error(f"no reply within {self._timeout:g} s"))
+                return
+            if not isinstance(exc, Exception):
+                self._fail(connection, exc)
+                raise  # cancelled: by `close`, or with its event loop
+            if not isinstance(exc, self._errors):  # a reply it could not make sense of
+                exc = connection_error(f"the connection failed: {exc!r}")
+            self._fail(connection, exc)  # the requests raise it; the reader ends quietly
+
+    def _fail(self, connection: Any, exc: BaseException) -> None:
+        """Close the line; every request still waiting on it raises *exc*."""
+        if self._connection is not connection:
+            return
+        self._connection = None
+        reader, self._reader = self._reader, None
+        if reader is not None and reader is not asyncio.current_task():
+            reader.cancel()  # it closes the connection as it stops
+        waiting, self._waiting = self._waiting, deque()
+        for waiter, *_ in waiting:
+            if not waiter.done():
+                waiter.set_exception(exc)
+
+    def _check(self) -> None:
+        """Time the oldest reply owed; look again while any is."""
+        self._watch = None
+        if not self._waiting or self._loop is None:
+            return
+        if self._waiting[0][3] <= self._loop.time() and self._reader is not None:
+            self._timed_out = True
+            self._reader.cancel()  # it fails the waiting requests with TimeoutError
+        self._watch = self._loop.call_later(self._timeout / 4, self._check)
+
+    async def close(self) -> None:
+        """Stop the reader and close the connection (requests still waiting raise)."""
+        connection, reader = self._connection, self._reader
+        if connection is None:
+            return
+        self._fail(connection, self._errors[0]("the session store was closed"))
+        if self._loop is not asyncio.get_running_loop():
+            return  # opened in an event loop that has ended: nothing left to close
+        if reader is not None:
+            await asyncio.gather(reader, return_exceptions=True)
+        await connection.disconnect()
+
+
+def _pack(call: Call) -> bytes:
+    """One command in RESP, as redis-py packs it (text as UTF-8, integers in decimal),
+    for the few kinds of argument the store sends, in a quarter of the time."""
+    out = [b"*%d\r\n" % len(call)]
+    for arg in call:
+        if type(arg) is str:
+            arg = arg.encode()
+        elif type(arg) is int:
+            arg = b"%d" % arg
+        out.append(b"$%d\r\n%s\r\n" % (len(arg), arg))
+    return b"".join(out)
+
+
+def _parse(value: bytes | None) -> Stored | None:
+    """A stored value as `Stored`; None for no session (nothing, or a pointer)."""
+    if not value or value[0] == POINTER:
+        return None
+    head, newline, body = value.partition(b"\n")
+    fields = head.split(b" ")
+    if not newline or len(fields) != 3:
+        raise BadCookie("a stored record has no times")
     try:
-        return name.decode("utf-8", "surrogatepass")
-    except UnicodeDecodeError:
-        return name.decode("utf-8", "replace")
+        return body, int(fields[1]), int(fields[2]), int(fields[0])
+    except ValueError:
+        raise BadCookie("a stored record has no times") from None
