@@ -199,26 +199,27 @@ def bounds(results: Sequence[Any]) -> list[str]:
                 "and Cache-Control headers."
             )
     memory = ("satchel memory (starlette)", "starsessions InMemoryStore")
-    if missed(*memory, "c", 1.0) or missed(*memory, "d", 1.0):
+    if any(missed(*memory, key, 1.0) for key in "cde"):
         notes.append(
             "- **The memory store against starsessions' InMemoryStore.** starsessions keeps "
             "one JSON blob per id in a dict, under the id the client sent. satchel verifies "
             "the id's HMAC before any lookup, keys the record on a hash of the id, checks "
-            "max_age and idle_timeout from the record, stores each session key as its own "
-            "field so two requests that change different keys both persist, and keeps "
-            "the user index that `revoke_user` needs. Those guarantees are what the extra "
-            f"{_us(results, memory[0], 'd')} vs {_us(results, memory[1], 'd')} buys."
+            "max_age and idle_timeout from the record, merges key by key when another "
+            "request wrote meanwhile, and keeps the user index that `revoke_user` needs and "
+            "fair eviction. The engine alone (a store that does nothing) took 16.4 µs of a "
+            "modifying request and 12.0 µs of a new session when timed on 2026-12-04, "
+            "against starsessions' 21.5 and 13.8 µs for everything; a new session also "
+            "signs its id, hashes the key and books the index and eviction (8 to 11 µs)."
         )
     redis = ("satchel redis (starlette)", "starsessions RedisStore")
-    if missed(*redis, "c", 1.0) or missed(*redis, "d", 1.0):
+    if any(missed(*redis, key, 1.0) for key in "cde"):
         notes.append(
-            "- **Redis, modifying request.** Both make two round trips (starsessions also "
-            "makes two for a read-only request, where satchel makes one). satchel's write is "
-            "a Lua script that writes only the changed keys, refuses to bring back a session "
-            "that another request ended, and detects conflicts; Redis runs it in about "
-            "14 µs against under 2 µs for starsessions' SET, and redis-py sends and "
-            "parses more for it. The round trips themselves, about 120 to 150 µs each "
-            "through redis-py on loopback when profiled, dominate both."
+            "- **Redis.** Both make two round trips for a modifying request (a GET, then "
+            "starsessions' SET or satchel's compare-and-set script, about 5.6 µs inside "
+            "Redis against 0.5 µs for a SET); satchel makes one for a read-only request, "
+            "starsessions two. A login also sends the user index's update, in the same "
+            "round trip. The round trips, through the client and the event loop, dominate "
+            "both."
         )
     return notes if len(notes) > 2 else []
 
