@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from support import FrozenClock, RedisServer, make_settings
+from support import FrozenClock, RedisClusterServers, RedisSentinels, RedisServer, make_settings
 
 from satchel import SessionManager, SessionSettings
 
@@ -56,20 +56,55 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     Without either the Redis tests skip, loudly; under CI (``CI`` set) they fail.
     """
-    url = os.environ.get("SATCHEL_TEST_REDIS_URL")
+    folder = tmp_path_factory.mktemp("redis")
+    yield from _given_or_own("SATCHEL_TEST_REDIS_URL", "Redis", lambda: RedisServer(folder))
+
+
+def _given_or_own(
+    variable: str, what: str, make: Callable[[], RedisServer | RedisClusterServers]
+) -> Iterator[str]:
+    """The URL *variable* holds if set, else that of the servers *make* gives, started
+    for the tests and stopped after them."""
+    url = os.environ.get(variable)
     if url:
         yield url
         return
+    _need_redis_server(f"no {variable}: {what} tests cannot run")
+    servers = make().start()
+    try:
+        yield servers.url
+    finally:
+        servers.stop()
+
+
+def _need_redis_server(why: str) -> None:
+    """Skip, loudly, without redis-server on PATH; under CI (``CI`` set), fail."""
     if shutil.which("redis-server") is None:
-        message = "no redis-server on PATH and no SATCHEL_TEST_REDIS_URL: Redis tests cannot run"
+        message = f"no redis-server on PATH and {why}"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Redis Cluster of three masters (redis-server processes of our own) and the
+    URL of one node; ``SATCHEL_TEST_REDIS_CLUSTER_URL`` names one of yours instead."""
+    folder = tmp_path_factory.mktemp("redis-cluster")
+    variable = "SATCHEL_TEST_REDIS_CLUSTER_URL"
+    yield from _given_or_own(variable, "Redis Cluster", lambda: RedisClusterServers(folder))
+
+
+@pytest.fixture
+def redis_sentinels(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisSentinels]:
+    """A master, two replicas and three Sentinels of our own, for one test (a test may
+    kill the master)."""
+    _need_redis_server("Redis Sentinel tests cannot run")
+    group = RedisSentinels(tmp_path_factory.mktemp("redis-sentinel")).start()
     try:
-        yield server.url
+        yield group
     finally:
-        server.stop()
+        group.stop()
 
 
 @pytest.fixture
@@ -78,11 +113,20 @@ def redis_prefix() -> str:
     return f"satchel-test:{uuid.uuid4().hex[:12]}:"
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "redis-cluster"])
 def store_options(request: pytest.FixtureRequest, redis_prefix: str) -> dict[str, Any]:
-    """Settings options for each store backend (the redis one on a real server)."""
+    """Settings options for each store backend (the redis one on a real server, and on
+    a real Redis Cluster)."""
     if request.param == "memory":
         return {"backend": "memory"}
+    if request.param == "redis-cluster":
+        url = request.getfixturevalue("redis_cluster_url")
+        return {
+            "backend": "redis",
+            "redis_url": url,
+            "redis_cluster": True,
+            "store_prefix": redis_prefix,
+        }
     url = request.getfixturevalue("redis_url")
     return {"backend": "redis", "redis_url": url, "store_prefix": redis_prefix}
 

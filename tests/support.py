@@ -153,10 +153,20 @@ MakeApp = Callable[..., Any]
 class RedisServer:
     """A redis-server process of the tests' own, on a free loopback port."""
 
-    def __init__(self, directory: Path, *, durable: bool = False) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        durable: bool = False,
+        port: int | None = None,
+        options: tuple[str, ...] = (),
+    ) -> None:
+        """A server keeping its files in *directory*, on *port* (a free one if None),
+        started with redis-server's command-line *options* added."""
         self.directory = directory
         self.durable = durable
-        self.port = _free_port()
+        self.port = _free_port() if port is None else port
+        self.options = options
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -182,6 +192,7 @@ class RedisServer:
             "always",
             "--protected-mode",
             "no",
+            *self.options,
         ]
         self.process = subprocess.Popen(
             command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -220,3 +231,203 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def _free_cluster_port() -> int:
+    """A free port whose cluster bus port (10000 above it) is free too."""
+    for _ in range(100):
+        port = _free_port()
+        if port + 10000 < 65536:
+            with socket.socket() as sock:
+                try:
+                    sock.bind(("127.0.0.1", port + 10000))
+                except OSError:
+                    continue
+            return port
+    raise RuntimeError("no free port pair for a cluster node")
+
+
+def _until(check: Callable[[], bool], what: str, seconds: float = 20) -> None:
+    """Wait until *check* holds, or fail saying *what* did not happen."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} within {seconds:g} s")
+        time.sleep(0.05)
+
+
+class RedisClusterServers:
+    """A Redis Cluster of *masters* redis-server processes on loopback ports (no
+    replicas), the 16384 slots split evenly, each node in its own folder of *directory*."""
+
+    def __init__(self, directory: Path, masters: int = 3) -> None:
+        self.nodes = []
+        for number in range(masters):
+            folder = directory / f"node{number}"
+            folder.mkdir(parents=True, exist_ok=True)
+            options = ("--cluster-enabled", "yes", "--cluster-node-timeout", "2000")
+            server = RedisServer(folder, port=_free_cluster_port(), options=options)
+            self.nodes.append(server)
+
+    @property
+    def url(self) -> str:
+        """The URL of one node, which is all a cluster client needs."""
+        return self.nodes[0].url
+
+    def start(self) -> RedisClusterServers:
+        """Start every node, give each its slots, introduce them, and wait until every
+        node says the cluster is up."""
+        from redis import Redis
+
+        for node in self.nodes:
+            node.start()
+        share = 16384 // len(self.nodes)
+        clients: list[Any] = [Redis(port=node.port) for node in self.nodes]
+        try:
+            for number, client in enumerate(clients):
+                last = 16383 if number == len(clients) - 1 else (number + 1) * share - 1
+                client.execute_command("CLUSTER ADDSLOTSRANGE", number * share, last)
+            for node in self.nodes[1:]:
+                clients[0].execute_command("CLUSTER MEET", "127.0.0.1", node.port)
+
+            def up() -> bool:  # redis-py answers both as dicts
+                return all(
+                    client.execute_command("CLUSTER INFO")["cluster_state"] == "ok"
+                    and len(client.execute_command("CLUSTER NODES")) == len(clients)
+                    for client in clients
+                )
+
+            _until(up, "the cluster did not come up")
+        except BaseException:
+            self.stop()
+            raise
+        finally:
+            for client in clients:
+                client.close()
+        return self
+
+    def stop(self) -> None:
+        """Stop every node."""
+        for node in self.nodes:
+            node.stop()
+
+
+SENTINEL_SERVICE = "satchel-test"
+"""The service name the test Sentinels watch (``redis://satchel-test/0`` in settings)."""
+
+
+class RedisSentinels:
+    """A master, two replicas of it and three Sentinels watching them (quorum two), each
+    a redis-server process on a loopback port, in *directory*. The Sentinels judge a
+    master down after 400 ms without an answer, so a failover takes a second or two,
+    after which the replica not promoted follows the new master."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        (directory / "master").mkdir(parents=True, exist_ok=True)
+        self.master = RedisServer(directory / "master")
+        self.replicas = []
+        for number in range(2):
+            folder = directory / f"replica{number}"
+            folder.mkdir(exist_ok=True)
+            follow = ("--replicaof", "127.0.0.1", str(self.master.port))
+            self.replicas.append(RedisServer(folder, options=follow))
+        self.sentinel_ports = [_free_port() for _ in range(3)]
+        self.sentinels: list[subprocess.Popen[bytes]] = []
+
+    @property
+    def addresses(self) -> list[str]:
+        """The Sentinels as ``host:port``, as `redis_sentinels` takes them."""
+        return [f"127.0.0.1:{port}" for port in self.sentinel_ports]
+
+    def start(self) -> RedisSentinels:
+        """Start the master, the replicas and the Sentinels, and wait until the replicas
+        are in sync and every Sentinel knows them and the other Sentinels."""
+        from redis import Redis
+        from redis.exceptions import ConnectionError
+
+        self.master.start()
+        for server in self.replicas:
+            server.start()
+        try:
+            for port in self.sentinel_ports:
+                config = self.directory / f"sentinel-{port}.conf"
+                config.write_text(
+                    f"port {port}\nbind 127.0.0.1\nprotected-mode no\n"
+                    f"dir {self.directory}\n"
+                    f"sentinel monitor {SENTINEL_SERVICE} 127.0.0.1 {self.master.port} 2\n"
+                    f"sentinel down-after-milliseconds {SENTINEL_SERVICE} 400\n"
+                    f"sentinel failover-timeout {SENTINEL_SERVICE} 4000\n"
+                )
+                command = [shutil.which("redis-server") or "redis-server", str(config)]
+                self.sentinels.append(
+                    subprocess.Popen(
+                        [*command, "--sentinel"],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                )
+            replicas: list[Any] = [Redis(port=server.port) for server in self.replicas]
+            sentinels: list[Any] = [Redis(port=port) for port in self.sentinel_ports]
+            try:
+
+                def ready() -> bool:
+                    try:
+                        for replica in replicas:
+                            info = replica.info("replication")
+                            if info.get("master_link_status") != "up":
+                                return False
+                        for sentinel in sentinels:
+                            known = sentinel.execute_command(
+                                "SENTINEL", "REPLICAS", SENTINEL_SERVICE
+                            )
+                            if len(known) < len(replicas):
+                                return False
+                            peers = sentinel.execute_command(
+                                "SENTINEL", "SENTINELS", SENTINEL_SERVICE
+                            )
+                            if len(peers) < 2:
+                                return False
+                    except ConnectionError:  # a Sentinel still starting
+                        return False
+                    return True
+
+                _until(ready, "the replicas and the Sentinels did not find each other", 30)
+            finally:
+                for replica in replicas:
+                    replica.close()
+                for sentinel in sentinels:
+                    sentinel.close()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def master_port(self) -> int:
+        """The port of the master the Sentinels name now."""
+        from redis import Redis
+        from redis.exceptions import ConnectionError
+
+        for port in self.sentinel_ports:
+            with Redis(port=port) as sentinel:
+                try:
+                    _, found = sentinel.execute_command(
+                        "SENTINEL", "GET-MASTER-ADDR-BY-NAME", SENTINEL_SERVICE
+                    )
+                except ConnectionError:  # the next Sentinel may answer
+                    continue
+                return int(found)
+        raise RuntimeError("no Sentinel answered")
+
+    def stop(self) -> None:
+        """Stop the Sentinels, the replicas and the master."""
+        for process in self.sentinels:
+            process.terminate()
+        for process in self.sentinels:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.sentinels = []
+        for server in (*self.replicas, self.master):
+            server.stop()

@@ -143,6 +143,9 @@ class SessionOptions(TypedDict, total=False):
     login_keeps: Sequence[str] | str
     data_model: type[BaseModel] | str | None
     redis_url: str | SecretStr | None
+    redis_cluster: bool
+    redis_sentinels: Sequence[str] | str
+    redis_wait_replicas: int
     store_prefix: str
     store_timeout: float
     store_encrypt: bool
@@ -336,6 +339,26 @@ class SessionSettings(BaseSettings):
     """Where the redis backend's server is (``redis://host:6379/0``, ``rediss://`` for
     TLS). Secret, since it may hold a password."""
 
+    redis_cluster: bool = False
+    """`redis_url` names one node of a Redis Cluster: the store learns the others from
+    it and follows the slots as they move. Every key of one session carries one hash
+    tag, so each session lives on one node; a user's index may live on another."""
+
+    redis_sentinels: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """The Redis Sentinels to ask for the master (``host:port`` each, as a JSON list or
+    separated by commas). With any, `redis_url`'s host names the master's service (the
+    name in ``sentinel monitor``), and its password, database and scheme are the
+    master's: ``redis://:password@mymaster/0``. The store follows a failover: requests
+    are `BackendUnavailable` (a 503) until the Sentinels promote a replica, then go
+    to it."""
+
+    redis_wait_replicas: int = Field(default=0, ge=0)
+    """How many replicas must hold every write before the store acknowledges it
+    (Redis ``WAIT``, for at most half of `store_timeout`); fewer is
+    `BackendUnavailable`. 0 acknowledges a write once the master holds it, and a
+    failover may lose the writes of its last moments (see docs/backends.md). Not
+    available with `redis_cluster`."""
+
     store_prefix: str = "satchel:"
     """Prefix of every key a store backend writes."""
 
@@ -407,7 +430,12 @@ class SessionSettings(BaseSettings):
         return _secret_text(value)
 
     @field_validator(
-        "secret_key_fallbacks", "legacy_formats", "legacy_secret_keys", "login_keeps", mode="before"
+        "secret_key_fallbacks",
+        "legacy_formats",
+        "legacy_secret_keys",
+        "login_keeps",
+        "redis_sentinels",
+        mode="before",
     )
     @classmethod
     def _split_fallbacks(cls, value: Any) -> Any:
@@ -420,6 +448,15 @@ class SessionSettings(BaseSettings):
             return [part.strip() for part in text.split(",") if part.strip()]
         if isinstance(value, list | tuple):
             return [_secret_text(item) for item in value]
+        return value
+
+    @field_validator("redis_sentinels")
+    @classmethod
+    def _check_addresses(cls, value: list[str]) -> list[str]:
+        for address in value:
+            host, colon, port = address.rpartition(":")
+            if not colon or not host.strip("[]") or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"{address!r} is not host:port")
         return value
 
     @field_validator("cookie_samesite", mode="before")
@@ -504,6 +541,13 @@ class SessionSettings(BaseSettings):
             yield (
                 "{redis_url} is required for {backend}='redis' "
                 "(or pass your own RedisStore as SessionManager(backend=...))"
+            )
+        if self.redis_cluster and self.redis_sentinels:
+            yield "{redis_cluster} and {redis_sentinels} exclude each other (a cluster has none)"
+        if self.redis_cluster and self.redis_wait_replicas:
+            yield (
+                "{redis_wait_replicas} is not available with {redis_cluster}: WAIT must follow "
+                "the writes on their own connection, which the cluster client does not offer"
             )
         if self.backend in KEYED_BACKENDS:
             fix = "generate one with `satchel keygen`"

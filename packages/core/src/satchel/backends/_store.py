@@ -24,6 +24,7 @@ neither a `str` nor an `int` is not indexed (`revoke_user` refuses it).
 
 from __future__ import annotations
 
+import asyncio
 import binascii
 import hashlib
 import hmac
@@ -166,6 +167,22 @@ class Loaded:
     value: str | None = attribute(default=None, repr=False)
 
 
+class _Turns:
+    """The requests of one process writing one session that another request wrote
+    first: they take turns, and each merges onto what the one before it wrote, so that
+    many writers of one session cost about one compare-and-set each rather than
+    retrying against each other (a session every tab of a browser writes at once)."""
+
+    __slots__ = ("latest", "lock", "users")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()  # binds to the event loop only when contended
+        self.latest: Stored | None = None
+        """The record as the last of them wrote it."""
+        self.users = 0
+        """The requests holding or awaiting the turn."""
+
+
 class StoreBackend(ABC):
     """Base of the server-side stores: everything but talking to the storage itself.
 
@@ -184,6 +201,7 @@ class StoreBackend(ABC):
         "_sealer",
         "_seen",
         "_serializer",
+        "_turns",
         "_user_key",
     )
 
@@ -204,6 +222,7 @@ class StoreBackend(ABC):
         self._index_keys = tuple(k.key for k in keyring.derive("store/v1/user-index", 32))
         self._indexes: dict[str, str] = {}
         self._seen: dict[str, _Seen] = {}
+        self._turns: dict[str, _Turns] = {}
         self._sealer = Sealer(keyring, "store/v1/data") if encrypt else None
         self._lifetime = lifetime
         self._serializer = serializer or JSONSerializer()
@@ -359,28 +378,71 @@ class StoreBackend(ABC):
             after,
             source is not None and loaded is not None and loaded.user is not None,
         )
-        while True:
-            outcome = await self._apply(change)
-            if outcome is True:
-                break
-            if outcome is False:
-                raise SessionEnded("the session was ended by another request")
-            # another request wrote first: what it wrote, with this request's changes
-            assert previous is not None
-            current = self._open(source or key, outcome[0])
-            change.base = outcome[3]
-            if source is None:
-                merged = self._merge(previous.payload, payload, current)
-                if len(merged) > self._limit:
-                    raise SessionTooLarge(len(merged), self._limit, stored=True)
-                change.body = self._seal(key, merged)
-            else:  # a move copies its own session, once none of its changes conflicts
-                self._merge(previous.payload, payload, current)
+        turns: _Turns | None = None
+        outcome: Stored | bool | None = None
+        try:
+            if base is not None and source is None and key in self._turns:
+                turns = await self._take_turn(key)  # others of this process write it now
+                outcome = self._newer(turns, base)
+            while True:
+                if outcome is None:
+                    outcome = await self._apply(change)
+                if outcome is True:
+                    if turns is not None and change.base is not None:
+                        turns.latest = (change.body, change.created, change.issued, change.base + 1)
+                    break
+                if outcome is False:
+                    raise SessionEnded("the session was ended by another request")
+                # another request wrote first: what it wrote, with this request's changes
+                assert previous is not None
+                if turns is None and source is None:
+                    turns = await self._take_turn(key)
+                    outcome = self._newer(turns, outcome[3]) or outcome
+                current = self._open(source or key, outcome[0])
+                change.base = outcome[3]
+                outcome = None
+                if source is None:
+                    merged = self._merge(previous.payload, payload, current)
+                    if len(merged) > self._limit:
+                        raise SessionTooLarge(len(merged), self._limit, stored=True)
+                    change.body = self._seal(key, merged)
+                else:  # a move copies its own session, once none of its changes conflicts
+                    self._merge(previous.payload, payload, current)
+        finally:
+            if turns is not None:
+                self._end_turn(key, turns)
         if loaded is not None and raw is loaded.raw and loaded.value is not None:
             return loaded.value
         value = self._value(raw)
         self._remember(value, (raw, key, True, value[:46] + _ID_END[value[46]]))
         return value
+
+    async def _take_turn(self, key: str) -> _Turns:
+        """Wait for this request's turn to write *key* among this process's writers."""
+        turns = self._turns.get(key)
+        if turns is None:
+            turns = self._turns[key] = _Turns()
+        turns.users += 1
+        try:
+            await turns.lock.acquire()
+        except BaseException:
+            turns.users -= 1
+            if not turns.users:
+                del self._turns[key]
+            raise
+        return turns
+
+    def _end_turn(self, key: str, turns: _Turns) -> None:
+        turns.lock.release()
+        turns.users -= 1
+        if not turns.users and self._turns.get(key) is turns:
+            del self._turns[key]
+
+    @staticmethod
+    def _newer(turns: _Turns, version: int) -> Stored | None:
+        """The record the writer before wrote, if newer than *version*."""
+        latest = turns.latest
+        return latest if latest is not None and latest[3] > version else None
 
     def _merge(self, base: bytes, mine: bytes, current: bytes) -> bytes:
         """*current* with this request's changes, the keys that differ between *base*

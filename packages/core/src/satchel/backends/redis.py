@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from satchel.backends._store import IndexChange, StoreBackend, Stored, StoreWrite
@@ -28,6 +28,7 @@ from satchel.settings import SessionSettings
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
+    from redis.asyncio.cluster import RedisCluster
 
 FORWARD_TTL = 300
 """Seconds a regenerated logged-in session leaves a pointer to its new record where it
@@ -118,17 +119,31 @@ class RedisStore(StoreBackend):
     through one timer per store rather than one per command. A client passed in is
     used as it is, through its own API (a Redis Cluster client included). Either way
     the store belongs to one event loop at a time.
+
+    With *cluster*, the URL names one node of a Redis Cluster, and the store uses
+    redis-py's cluster client, which routes each key to its node. With *sentinels*
+    (``(host, port)`` pairs), the URL's host names the master's service, which the
+    store asks the Sentinels for whenever it connects, so it follows a failover. With
+    *wait_replicas*, every write is followed by ``WAIT`` on its connection, and is
+    acknowledged only once that many replicas hold it; since WAIT holds the
+    connection it runs on, such a store gives each request a connection of redis-py's
+    pool rather than sharing one.
     """
 
     __slots__ = (
         "_client",
+        "_cluster",
         "_errors",
         "_line",
         "_missing",
         "_owned",
         "_refused",
+        "_sentinel",
+        "_sentinels",
+        "_shared",
         "_timeout",
         "_url",
+        "_wait",
     )
 
     def __init__(
@@ -137,20 +152,48 @@ class RedisStore(StoreBackend):
         lifetime: Lifetime,
         *,
         url: str | None = None,
-        client: Redis | None = None,
+        client: Redis | RedisCluster | None = None,
         timeout: float = 2.0,
+        cluster: bool = False,
+        sentinels: Sequence[tuple[str, int]] = (),
+        wait_replicas: int = 0,
         **options: Any,
     ) -> None:
         if (url is None) == (client is None):
             raise ValueError("RedisStore needs exactly one of url= or client=")
+        if client is not None and (cluster or sentinels):
+            raise ValueError("cluster= and sentinels= describe the URL's Redis; a client is made")
+        if cluster and sentinels:
+            raise ValueError("a Redis Cluster has no Sentinels: give cluster= or sentinels=")
+        if wait_replicas < 0:
+            raise ValueError("wait_replicas must be 0 or more")
         import redis.exceptions as errors
 
+        if wait_replicas and (cluster or _is_cluster(client)):
+            raise ValueError(
+                "wait_replicas is not available on a Redis Cluster: WAIT must follow the "
+                "writes on their own connection, which the cluster client does not offer"
+            )
         super().__init__(keyring, lifetime, **options)
         self._url = url
         self._client = client
         self._owned = client is None
+        self._cluster = cluster
+        self._sentinels = tuple(sentinels)
+        self._sentinel: Any = None
+        self._wait: Call | None = None
+        if wait_replicas:  # WAIT answers in half the timeout, before the socket's runs out
+            self._wait = ("WAIT", wait_replicas, max(1, int(timeout * 500)))
+        self._shared = self._owned and not cluster and not wait_replicas
         self._timeout = timeout
-        self._errors = (errors.ConnectionError, errors.TimeoutError, errors.ReadOnlyError)
+        self._errors = (
+            errors.ConnectionError,
+            errors.TimeoutError,
+            errors.ReadOnlyError,
+            errors.ClusterError,  # a cluster with slots no node serves, or changing hands
+            errors.TryAgainError,
+            errors.RedisClusterException,  # no node of the cluster reachable
+        )
         self._missing = errors.NoScriptError
         self._refused = errors.ResponseError
         self._line = _Line(self._connection, timeout, self._errors, self._refused)
@@ -161,46 +204,88 @@ class RedisStore(StoreBackend):
         settings: SessionSettings,
         serializer: Serializer | None = None,
         *,
-        client: Redis | None = None,
+        client: Redis | RedisCluster | None = None,
     ) -> RedisStore:
         """The store the settings describe, on ``redis_url``, or on *client* (a client of
         yours, which `aclose` leaves open)."""
         url = settings.redis_url
         if url is None and client is None:
             raise ValueError("redis_url is required for the redis backend")
+        made = client is None
         return cls(
             Keyring.from_secrets(settings.secret_key, settings.secret_key_fallbacks),
             Lifetime.from_settings(settings),
             url=None if client is not None or url is None else url.get_secret_value(),
             client=client,
             timeout=settings.store_timeout,
+            cluster=made and settings.redis_cluster,
+            sentinels=[_address(s) for s in settings.redis_sentinels] if made else (),
+            wait_replicas=settings.redis_wait_replicas,
             serializer=serializer,
             **cls.options(settings),
         )
 
     def __repr__(self) -> str:
-        return f"RedisStore(prefix={self._prefix!r}, connected={self._client is not None})"
+        kind = "cluster, " if self._cluster else "sentinel, " if self._sentinels else ""
+        return f"RedisStore({kind}prefix={self._prefix!r}, connected={self._client is not None})"
 
     @property
-    def client(self) -> Redis:
-        """The redis client, created on first use from the URL."""
+    def client(self) -> Redis | RedisCluster:
+        """The redis client, created on first use from the URL (a cluster client, with
+        ``cluster``)."""
         if self._client is None:
-            from redis.asyncio import Redis
-            from redis.asyncio.retry import Retry
-            from redis.backoff import NoBackoff
-            from redis.exceptions import ConnectionError
-
-            assert self._url is not None
-            self._client = Redis.from_url(
-                self._url,
-                socket_timeout=self._timeout,
-                socket_connect_timeout=self._timeout,
-                # one retry, on connection errors only: it replaces a pooled connection
-                # that died with a restarted server, and never repeats a script Redis
-                # may already have run (that is a timeout, which is not retried)
-                retry=Retry(NoBackoff(), 1, supported_errors=(ConnectionError,)),
-            )
+            self._client = self._make_client()
         return self._client
+
+    def _make_client(self) -> Any:
+        from redis.asyncio import Redis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+        from redis.exceptions import ConnectionError
+
+        assert self._url is not None
+        options: dict[str, Any] = {
+            "socket_timeout": self._timeout,
+            "socket_connect_timeout": self._timeout,
+        }
+        if self._cluster:
+            from redis.asyncio.cluster import RedisCluster
+
+            # it follows MOVED and ASK answers and refreshes its map of the slots itself
+            return RedisCluster.from_url(self._url, **options)
+        # one retry, on connection errors only: it replaces a pooled connection that
+        # died with a restarted server, and never repeats a script Redis may already
+        # have run (that is a timeout, which is not retried)
+        options["retry"] = Retry(NoBackoff(), 1, supported_errors=(ConnectionError,))
+        if not self._sentinels:
+            return Redis.from_url(self._url, **options)
+        from redis.asyncio.connection import SSLConnection, parse_url
+        from redis.asyncio.sentinel import Sentinel
+
+        master: dict[str, Any] = dict(parse_url(self._url))
+        service = master.pop("host", None)
+        if not service or "path" in master:
+            raise ValueError("with sentinels, redis_url's host names the master's service")
+        master.pop("port", None)
+        if master.pop("connection_class", None) is SSLConnection:
+            master["ssl"] = True
+
+        class OneAtATime(Sentinel):
+            """redis-py's Sentinel, asked by one request at a time: requests that
+            connect at once (a failover) asking together race in its reordering of
+            the Sentinels, which can drop one from the list (never asked again, and
+            never closed)."""
+
+            asking = asyncio.Lock()
+
+            async def discover_master(self, service_name: str) -> Any:
+                async with self.asking:
+                    return await super().discover_master(service_name)
+
+        # the Sentinels are asked with the same timeouts, and none of the master's
+        # credentials (Sentinels have their own, or none)
+        self._sentinel = OneAtATime(self._sentinels, **options)
+        return self._sentinel.master_for(service, redis_class=Redis, **master)
 
     async def aclose(self) -> None:
         """Close the client if this store made it (a client passed in stays open)."""
@@ -208,6 +293,10 @@ class RedisStore(StoreBackend):
         if self._client is not None and self._owned:
             client, self._client = self._client, None
             await client.aclose()
+        sentinel, self._sentinel = self._sentinel, None
+        if sentinel is not None:
+            for asked in sentinel.sentinels:
+                await asked.aclose()
 
     def _unavailable(self, exc: BaseException) -> BackendUnavailable:
         return BackendUnavailable(f"the session store did not answer ({type(exc).__name__})")
@@ -235,9 +324,10 @@ class RedisStore(StoreBackend):
         else:
             first = ("EVALSHA", WRITE_SHA, 1, key, b"%d " % base, value, ttl)
         if change.index:
-            outcome = (await self._run([first, *self._index_calls(change.index, change.now)]))[0]
+            calls = [first, *self._index_calls(change.index, change.now)]
+            outcome = (await self._run(calls, writes=True))[0]
         else:
-            outcome = (await self._run([first]))[0]
+            outcome = (await self._run([first], writes=True))[0]
         if base is None and not moving:
             written = True  # a SET: "OK"
         elif isinstance(outcome, bytes):
@@ -246,7 +336,7 @@ class RedisStore(StoreBackend):
         else:
             written = outcome == 1
         if written and change.after:
-            await self._run(self._index_calls(change.after, change.now))
+            await self._run(self._index_calls(change.after, change.now), writes=True)
         return written
 
     def _index_calls(self, changes: tuple[IndexChange, ...], now: int) -> list[Call]:
@@ -258,7 +348,7 @@ class RedisStore(StoreBackend):
 
     async def _remove(self, key: str, index: tuple[IndexChange, ...], now: int) -> None:
         # a logged-in session's index is another slot: another command, the same round trip
-        await self._run([("DEL", key), *self._index_calls(index, now)])
+        await self._run([("DEL", key), *self._index_calls(index, now)], writes=True)
 
     async def _revoke(self, index: str) -> int:
         # Read the index, end what it lists, then drop those entries: a failure on the
@@ -269,7 +359,8 @@ class RedisStore(StoreBackend):
             return 0
         ended, pending, seen = 0, list(listed), list(listed)
         while pending:
-            results = await self._run([("EVALSHA", END_SHA, 1, member) for member in pending])
+            calls: list[Call] = [("EVALSHA", END_SHA, 1, member) for member in pending]
+            results = await self._run(calls, writes=True)
             pending = [r for r in results if isinstance(r, bytes)]
             seen += pending
             ended += sum(r for r in results if isinstance(r, int))
@@ -278,18 +369,39 @@ class RedisStore(StoreBackend):
 
     # -- talking to Redis ------------------------------------------------------------------
 
-    async def _run(self, calls: list[Call], *, strict: bool = True) -> list[Any]:
+    async def _run(
+        self, calls: list[Call], *, strict: bool = True, writes: bool = False
+    ) -> list[Any]:
         """The replies to *calls*, sent in one round trip. Scripts Redis forgot (a restart)
         are loaded and the calls that needed them sent again (they did not run). An error
-        reply is raised, or with *strict* False returned in its place."""
-        send = self._exchange if self._owned else self._through_client
-        results = await send(calls)
+        reply is raised, or with *strict* False returned in its place. With *writes*, and
+        `wait_replicas`, the round trip ends with WAIT, and raises `BackendUnavailable`
+        unless enough replicas confirm what the connection wrote."""
+        send = self._exchange if self._shared else self._through_client
+        wait = self._wait if writes else None
+        results = await send(calls if wait is None else [*calls, wait])
+        confirmed = [] if wait is None else [results.pop()]
         missing = [i for i, result in enumerate(results) if isinstance(result, self._missing)]
         if missing:
             again = [calls[i] for i in missing]
-            await send([("SCRIPT", "LOAD", SCRIPTS[sha]) for sha in {c[1] for c in again}])
-            for i, result in zip(missing, await send(again), strict=True):
+            loads: list[Call] = [("SCRIPT", "LOAD", SCRIPTS[sha]) for sha in {c[1] for c in again}]
+            if self._shared:
+                await send(loads)
+            else:  # one at a time: a cluster client sends each to every master
+                for load in loads:
+                    await send([load])
+            replies = await send(again if wait is None else [*again, wait])
+            if wait is not None:
+                confirmed.append(replies.pop())
+            for i, result in zip(missing, replies, strict=True):
                 results[i] = result
+        if wait is not None:
+            for count in confirmed:
+                if not isinstance(count, int) or count < wait[1]:
+                    raise BackendUnavailable(
+                        f"the session store's replicas did not confirm a write in time "
+                        f"({count!r} of {wait[1]})"
+                    )
         if strict:
             for result in results:
                 if isinstance(result, Exception):
@@ -325,7 +437,8 @@ class RedisStore(StoreBackend):
     def _connection(self) -> Any:
         """A new connection made like the client's, but with no timeout of its own:
         `_Line` times the replies it waits for."""
-        pool = self.client.connection_pool
+        client: Any = self.client  # never a cluster's: its store shares no line
+        pool = client.connection_pool
         return pool.connection_class(**{**pool.connection_kwargs, "socket_timeout": None})
 
 
@@ -486,6 +599,21 @@ class _Line:
         if reader is not None:
             await asyncio.gather(reader, return_exceptions=True)
         await connection.disconnect()
+
+
+def _is_cluster(client: Any) -> bool:
+    """Whether *client* is redis-py's Redis Cluster client."""
+    if client is None:
+        return False
+    from redis.asyncio.cluster import RedisCluster
+
+    return isinstance(client, RedisCluster)
+
+
+def _address(text: str) -> tuple[str, int]:
+    """``host:port`` (a bracketed IPv6 host too) as a pair; the settings checked it."""
+    host, _, port = text.rpartition(":")
+    return host.strip("[]"), int(port)
 
 
 def _pack(call: Call) -> bytes:
