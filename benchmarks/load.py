@@ -15,8 +15,9 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -79,11 +80,19 @@ def _get(port: int) -> int:
 
 
 @contextmanager
-def _server(app: str, workers: int, redis_url: str) -> Iterator[int]:
-    """uvicorn serving ``load_apps:<app>`` with *workers* processes; yields its port."""
+def _server(
+    app: str, workers: int, redis_url: str, extra: Mapping[str, str] | None = None
+) -> Iterator[int]:
+    """uvicorn serving ``load_apps:<app>`` with *workers* processes, with *extra* in its
+    environment (LOAD_PREFIX, LOAD_SATCHEL_SETTINGS...); yields its port."""
     port = _free_port()
     inherited = {k: v for k, v in os.environ.items() if not k.upper().startswith("SESSION_")}
-    env = {**inherited, "LOAD_REDIS_URL": redis_url, "LOAD_PREFIX": f"load:{port}:"}
+    env = {
+        **inherited,
+        "LOAD_REDIS_URL": redis_url,
+        "LOAD_PREFIX": f"load:{port}:",
+        **(extra or {}),
+    }
     command = [
         sys.executable,
         "-m",
@@ -119,11 +128,18 @@ def _server(app: str, workers: int, redis_url: str) -> Iterator[int]:
             _stop(process)
 
 
-def _drive(port: int, clients: int, requests: int, seconds: float) -> dict[str, float]:
-    """One run of the load generator (its own process, stopped if it overruns)."""
+def _drive(
+    port: int,
+    clients: int,
+    requests: int,
+    seconds: float,
+    generator: str = "loadgen.py",
+    options: Sequence[str] = (),
+) -> dict[str, float]:
+    """One run of a load generator (its own process, stopped if it overruns)."""
     command = [
         sys.executable,
-        str(HERE / "loadgen.py"),
+        str(HERE / generator),
         "--port",
         str(port),
         "--clients",
@@ -132,6 +148,7 @@ def _drive(port: int, clients: int, requests: int, seconds: float) -> dict[str, 
         str(requests),
         "--seconds",
         str(seconds),
+        *options,
     ]
     out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     if out.returncode:
@@ -176,6 +193,17 @@ def _commands(redis_url: str, action: Callable[[], object]) -> tuple[int, int]:
     return counts[0], counts[1]
 
 
+def settings_note() -> str:
+    """A sentence naming the settings LOAD_SATCHEL_SETTINGS gave satchel's app (not their
+    values, which may hold a secret), or nothing."""
+    from load_apps import EXTRA_SETTINGS, extra_settings
+
+    extra = extra_settings()
+    if not extra:
+        return ""
+    return f" satchel's app ran with {', '.join(sorted(extra))} set by {EXTRA_SETTINGS}."
+
+
 def _per_request(redis_url: str, port: int) -> tuple[float, float]:
     """Commands sent and run in scripts per ``GET /`` (one client, 100 requests more in
     one run than in another, so the logins cancel out; after a first run, which loads
@@ -186,9 +214,18 @@ def _per_request(redis_url: str, port: int) -> tuple[float, float]:
     return (large[0] - small[0]) / 100, (large[1] - small[1]) / 100
 
 
-def load_test(redis_url: str, *, quick: bool) -> list[str]:
-    """Report lines for the Redis load test: about 15 s quick, a couple of minutes full
-    (three runs of each cell, the libraries taking turns to go first; the median counts)."""
+@dataclass(frozen=True)
+class LoadRun:
+    """The load test's report lines, and each (library, workers, clients) cell's result:
+    its requests/s (``rps``), p50 and p99 (``p50_ms``, ``p99_ms``)."""
+
+    lines: list[str]
+    results: dict[tuple[str, int, int], dict[str, float]]
+
+
+def load_test(redis_url: str, *, quick: bool) -> LoadRun:
+    """The Redis load test: about 15 s quick, a couple of minutes full (three runs of
+    each cell, the libraries taking turns to go first; the median counts)."""
     started = time.monotonic()
     runs: dict[tuple[str, int, int], list[dict[str, float]]] = {}
     commands: dict[str, tuple[float, float]] = {}
@@ -214,7 +251,7 @@ def load_test(redis_url: str, *, quick: bool) -> list[str]:
     results = {
         cell: sorted(found, key=lambda r: r["rps"])[len(found) // 2] for cell, found in runs.items()
     }
-    return _report(results, commands, quick, time.monotonic() - started)
+    return LoadRun(_report(results, commands, quick, time.monotonic() - started), results)
 
 
 def _report(
@@ -233,7 +270,7 @@ def _report(
         "(benchmarks/loadgen.py) runs in its own process; everything is on loopback, "
         "sharing the machine's CPUs with Redis. "
         f"{'Quick mode, one run' if quick else 'Full mode, the median of three runs'} per "
-        f"cell; the section took {took:.0f} s.",
+        f"cell; the section took {took:.0f} s.{settings_note()}",
         "",
         "| uvicorn workers | clients | satchel requests/s | starsessions requests/s | "
         "satchel ÷ starsessions | satchel p99 ms | starsessions p99 ms |",

@@ -1,30 +1,49 @@
 """The two applications the Redis load test serves: one Starlette app, with satchel or
 with starsessions, doing the same work.
 
-    POST /login   regenerates the session id and stores the user (303 to /)
-    GET  /        counts a visit in the session (a modifying request: one read, one write)
+    POST /login     regenerates the session id and stores the user (303 to /)
+    GET  /          counts a visit in the session (a modifying request: one read, one write)
+    POST /hit/<n>   adds one to the session key ``hits:<n>``; answers the new count and the
+                    serving worker's process id (the lost-update runs, lost_updates.py)
+    GET  /dump      the session's data as JSON (a read-only request)
 
 uvicorn imports them by name (``load_apps:satchel_app``, ``load_apps:starsessions_app``),
-once per worker; LOAD_REDIS_URL and LOAD_PREFIX say where their sessions go.
+once per worker; LOAD_REDIS_URL and LOAD_PREFIX say where their sessions go, and
+LOAD_SATCHEL_SETTINGS, a JSON object, adds to (or replaces) the satchel app's settings.
 """
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 SECRET = "bench-secret-0123456789abcdefghi"
 LIFETIME = 3600
+EXTRA_SETTINGS = "LOAD_SATCHEL_SETTINGS"
+"""The environment variable whose JSON object is merged into the satchel app's settings."""
 
 
 def _settings() -> tuple[str, str]:
     return os.environ["LOAD_REDIS_URL"], os.environ.get("LOAD_PREFIX", "load:")
+
+
+def extra_settings() -> dict[str, Any]:
+    """The settings `EXTRA_SETTINGS` adds to the satchel app's (none when it is unset)."""
+    text = os.environ.get(EXTRA_SETTINGS, "").strip()
+    if not text:
+        return {}
+    extra = json.loads(text)
+    if not isinstance(extra, dict):
+        raise ValueError(f"{EXTRA_SETTINGS} must hold a JSON object, not {type(extra).__name__}")
+    return extra
 
 
 def _name(body: bytes) -> str:
@@ -34,6 +53,28 @@ def _name(body: bytes) -> str:
         if key == b"name":
             return value.decode("ascii", "replace") or "anonymous"
     return "anonymous"
+
+
+def _hit(session: Any, client: int) -> Response:
+    """Add one to the session's ``hits:<client>``."""
+    key = f"hits:{client}"
+    session[key] = session.get(key, 0) + 1
+    return PlainTextResponse(f"{session[key]} {os.getpid()}")
+
+
+def _routes(
+    login: Callable[[Request], Awaitable[Response]],
+    home: Callable[[Request], Awaitable[Response]],
+    hit: Callable[[Request], Awaitable[Response]],
+    dump: Callable[[Request], Awaitable[Response]],
+) -> list[Route]:
+    """The routes both apps serve."""
+    return [
+        Route("/login", login, methods=["POST"]),
+        Route("/", home),
+        Route("/hit/{client:int}", hit, methods=["POST"]),
+        Route("/dump", dump),
+    ]
 
 
 def build_satchel() -> Starlette:
@@ -49,6 +90,7 @@ def build_satchel() -> Starlette:
             "secret_key": SECRET,
             "store_prefix": f"{prefix}satchel:",
             "max_age": LIFETIME,
+            **extra_settings(),
         }
     )
 
@@ -63,8 +105,14 @@ def build_satchel() -> Starlette:
         session["visits"] = session.get("visits", 0) + 1
         return PlainTextResponse(f"visit {session['visits']}")
 
+    async def hit(request: Request) -> Response:
+        return _hit(request.session, request.path_params["client"])
+
+    async def dump(request: Request) -> Response:
+        return JSONResponse(dict(request.session))
+
     return Starlette(
-        routes=[Route("/login", login, methods=["POST"]), Route("/", home)],
+        routes=_routes(login, home, hit, dump),
         middleware=[Middleware(SessionMiddleware, manager=SessionManager(settings))],
     )
 
@@ -91,8 +139,16 @@ def build_starsessions() -> Starlette:
         session["visits"] = session.get("visits", 0) + 1
         return PlainTextResponse(f"visit {session['visits']}")
 
+    async def hit(request: Request) -> Response:
+        await load_session(request)
+        return _hit(request.session, request.path_params["client"])
+
+    async def dump(request: Request) -> Response:
+        await load_session(request)
+        return JSONResponse(dict(request.session))
+
     return Starlette(
-        routes=[Route("/login", login, methods=["POST"]), Route("/", home)],
+        routes=_routes(login, home, hit, dump),
         middleware=[
             Middleware(SessionMiddleware, store=store, lifetime=LIFETIME, cookie_https_only=False)
         ],

@@ -6,7 +6,8 @@ the contenders are interleaved round by round, each round timing every
 (contender, scenario) cell, and each cell's overhead is its time minus the
 same-round time of the same framework with no session middleware. Robyn, which is
 not ASGI, is measured over loopback HTTP (robyn_http.py); ``--only robyn`` runs that
-section alone and rewrites only it in the report.
+section alone and rewrites only it in the report, and so does ``--only workers`` for
+the lost-update runs of several uvicorn workers on one Redis (lost_updates.py).
 """
 
 from __future__ import annotations
@@ -222,6 +223,16 @@ def robyn_lines(quick: bool) -> list[str]:
     return section
 
 
+def workers_lines(redis_url: str, quick: bool) -> list[str]:
+    """The report's lost-update section: several uvicorn workers on one Redis, satchel
+    against starsessions."""
+    from lost_updates import lost_update_test
+
+    section = lost_update_test(redis_url, quick=quick).lines
+    print("\n".join(section))
+    return section
+
+
 def main() -> None:
     """Run the benchmark and write the report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -232,13 +243,17 @@ def main() -> None:
         help="the report to write (docs/benchmarks.md; build/bench-quick.md with --quick, "
         "so a development run leaves the published report alone)",
     )
-    parser.add_argument("--no-load", action="store_true", help="skip the Redis load test")
+    parser.add_argument(
+        "--no-load",
+        action="store_true",
+        help="skip the Redis load tests (under concurrency, and the lost-update runs)",
+    )
     parser.add_argument(
         "--no-where", action="store_true", help="skip the where-the-time-goes profiles"
     )
     parser.add_argument(
         "--only",
-        choices=["robyn"],
+        choices=["robyn", "workers"],
         help="run one section only and rewrite just that section of the report",
     )
     args = parser.parse_args()
@@ -252,6 +267,15 @@ def main() -> None:
             raise SystemExit("--only robyn needs satchel-robyn (and Robyn) installed")
         replace_section(args.out, robyn_lines(args.quick))
         print(f"rewrote the Robyn section of {args.out}")
+        return
+    if args.only == "workers":
+        from report import replace_section
+
+        with redis_server() as redis_url:
+            if redis_url is None:
+                raise SystemExit("--only workers needs redis-server on PATH")
+            replace_section(args.out, workers_lines(redis_url, args.quick))
+        print(f"rewrote the lost-update section of {args.out}")
         return
 
     with redis_server() as redis_url:
@@ -289,14 +313,21 @@ def main() -> None:
         measure(cells, base_cells, rounds, count)
         results = overheads(cells, base_cells)
         memory_lines: list[str] = []
-        load_lines: list[str] = []
+        load = None
+        workers: list[str] = []
         from memory import measure_memory
 
         memory_lines = measure_memory(redis_url, quick=args.quick)
         if redis_url and not args.no_load:
             from load import load_test
 
-            load_lines = load_test(redis_url, quick=args.quick)
+            load = load_test(redis_url, quick=args.quick)
+            try:
+                workers = workers_lines(redis_url, args.quick)
+            except Exception as exc:  # the other sections' figures are kept, not lost
+                from lost_updates import TITLE
+
+                workers = [TITLE, "", f"Not measured in this run: {exc!r}"]
     where: list[str] = []
     if not args.no_where:
         from where import where_lines
@@ -321,9 +352,11 @@ def main() -> None:
         rounds=rounds,
         count=count,
         memory=memory_lines,
-        load=load_lines,
+        load=load.lines if load else [],
         robyn=robyn,
         where=where,
+        concurrency=load.results if load else None,
+        workers=workers,
     )
 
 
