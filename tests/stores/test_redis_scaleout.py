@@ -262,6 +262,13 @@ def test_a_sentinel_that_is_not_host_and_port_is_refused(address: str) -> None:
         make_settings(backend="redis", redis_url="redis://m", redis_sentinels=[address])
 
 
+@pytest.mark.parametrize("url", ["unix:///run/redis.sock", "redis:///0", "http://mymaster"])
+def test_with_sentinels_the_url_must_name_the_masters_service(url: str) -> None:
+    with pytest.raises(ValueError, match="the master's service as its host") as raised:
+        make_settings(backend="redis", redis_url=url, redis_sentinels=["s:26379"])
+    assert url not in str(raised.value)  # it may hold a password
+
+
 def test_a_cluster_with_sentinels_is_refused() -> None:
     with pytest.raises(ValueError, match="exclude each other"):
         make_settings(

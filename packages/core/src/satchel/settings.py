@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypedDict
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -542,6 +543,13 @@ class SessionSettings(BaseSettings):
                 "{redis_url} is required for {backend}='redis' "
                 "(or pass your own RedisStore as SessionManager(backend=...))"
             )
+        if self.redis_sentinels and self.redis_url is not None:
+            found = urlsplit(self.redis_url.get_secret_value())
+            if found.scheme not in ("redis", "rediss") or not found.hostname:
+                yield (
+                    "with {redis_sentinels}, {redis_url} must be redis:// or rediss:// with "
+                    "the master's service as its host (redis://mymaster/0)"
+                )
         if self.redis_cluster and self.redis_sentinels:
             yield "{redis_cluster} and {redis_sentinels} exclude each other (a cluster has none)"
         if self.redis_cluster and self.redis_wait_replicas:

@@ -289,13 +289,14 @@ class RedisStore(StoreBackend):
 
     async def aclose(self) -> None:
         """Close the client if this store made it (a client passed in stays open)."""
-        await self._line.close()
-        if self._client is not None and self._owned:
-            client, self._client = self._client, None
-            await client.aclose()
         sentinel, self._sentinel = self._sentinel, None
-        if sentinel is not None:
-            for asked in sentinel.sentinels:
+        try:
+            await self._line.close()
+            if self._client is not None and self._owned:
+                client, self._client = self._client, None
+                await client.aclose()
+        finally:
+            for asked in [] if sentinel is None else sentinel.sentinels:
                 await asked.aclose()
 
     def _unavailable(self, exc: BaseException) -> BackendUnavailable:
