@@ -385,12 +385,16 @@ class RedisStore(StoreBackend):
         missing = [i for i, result in enumerate(results) if isinstance(result, self._missing)]
         if missing:
             again = [calls[i] for i in missing]
-            loads: list[Call] = [("SCRIPT", "LOAD", SCRIPTS[sha]) for sha in {c[1] for c in again}]
+            shas = {c[1] for c in again}
             if self._shared:
-                await send(loads)
-            else:  # one at a time: a cluster client sends each to every master
-                for load in loads:
-                    await send([load])
+                await send([("SCRIPT", "LOAD", SCRIPTS[sha]) for sha in shas])
+            else:  # through the client's API: a cluster client sends each to every master
+                client: Any = self.client
+                try:
+                    for sha in shas:
+                        await client.script_load(SCRIPTS[sha])
+                except self._errors as exc:
+                    raise self._unavailable(exc) from exc
             replies = await send(again if wait is None else [*again, wait])
             if wait is not None:
                 confirmed.append(replies.pop())
