@@ -9,7 +9,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from support import FrozenClock, RedisClusterServers, RedisSentinels, RedisServer, make_settings
+from support import (
+    FrozenClock,
+    RedisClusterServers,
+    RedisSentinels,
+    RedisServer,
+    make_settings,
+    skip_unless_cluster_client_works,
+)
 
 from satchel import SessionManager, SessionSettings
 
@@ -90,6 +97,7 @@ def _need_redis_server(why: str) -> None:
 def redis_cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Redis Cluster of three masters (redis-server processes of our own) and the
     URL of one node; ``SATCHEL_TEST_REDIS_CLUSTER_URL`` names one of yours instead."""
+    skip_unless_cluster_client_works()
     folder = tmp_path_factory.mktemp("redis-cluster")
     variable = "SATCHEL_TEST_REDIS_CLUSTER_URL"
     yield from _given_or_own(variable, "Redis Cluster", lambda: RedisClusterServers(folder))

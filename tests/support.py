@@ -192,6 +192,10 @@ class RedisServer:
             "always",
             "--protected-mode",
             "no",
+            "--loglevel",
+            "verbose",
+            "--logfile",
+            str(self.directory / "redis.log"),  # what a failing test's server said
             *self.options,
         ]
         self.process = subprocess.Popen(
@@ -231,6 +235,18 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def skip_unless_cluster_client_works() -> None:
+    """Skip a Redis Cluster test, saying why, when the installed redis-py's cluster
+    client is one the settings refuse (redis-py 7.1 to 8.1, the newest on Python 3.10)."""
+    import pytest
+
+    from satchel.settings import _redis_cluster_problem
+
+    problem = _redis_cluster_problem()
+    if problem is not None:
+        pytest.skip(problem.replace("{redis_cluster}", "redis_cluster"))
 
 
 def _free_cluster_port() -> int:

@@ -30,6 +30,7 @@ from support import (
     RedisClusterServers,
     RedisSentinels,
     make_settings,
+    skip_unless_cluster_client_works,
 )
 
 from satchel import BackendUnavailable, RedisStore, SessionManager
@@ -176,6 +177,7 @@ async def test_a_cluster_under_load_loses_no_update_on_many_sessions_or_one_shar
 async def test_a_cluster_master_down_is_backend_unavailable_never_a_fresh_session(
     tmp_path: Path, redis_prefix: str, report: Report
 ) -> None:
+    skip_unless_cluster_client_works()
     cluster = RedisClusterServers(tmp_path).start()
     try:
         async with managed(**cluster_options(cluster.url, redis_prefix), store_timeout=1.0) as m:

@@ -50,6 +50,31 @@ JSONLibrary = Literal["json", "orjson"]
 takes: ``json`` (the standard library's) or ``orjson``."""
 
 _JSON_EXTRAS = {"orjson": ("orjson", "orjson", "orjson")}
+_CLUSTER_BROKEN = ((7, 1), (8, 2))
+"""redis-py releases from the first up to the second (excluded) whose asyncio cluster
+client, used by concurrent requests, closes or reuses connections others are using
+(found by the store's own tests: 7.0 and 8.2 pass)."""
+
+
+def _redis_cluster_problem() -> str | None:
+    """Why the installed redis-py cannot serve `redis_cluster`, if it cannot."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        text = version("redis")
+    except PackageNotFoundError:
+        return None
+    found = tuple(int(part) for part in re.findall(r"\d+", text)[:2])
+    low, high = _CLUSTER_BROKEN
+    if low <= found < high:
+        return (
+            f"{{redis_cluster}} needs redis-py 8.2 or newer (or older than 7.1): the "
+            f"asyncio cluster client of redis-py {text} loses connections under "
+            "concurrent requests"
+        )
+    return None
+
+
 """What each JSON library imports: module, its distribution, satchel-core's extra."""
 
 SameSite = Literal["lax", "strict", "none", "Lax", "Strict", "None"]
@@ -550,6 +575,8 @@ class SessionSettings(BaseSettings):
                     "with {redis_sentinels}, {redis_url} must be redis:// or rediss:// with "
                     "the master's service as its host (redis://mymaster/0)"
                 )
+        if self.redis_cluster and (problem := _redis_cluster_problem()) is not None:
+            yield problem
         if self.redis_cluster and self.redis_sentinels:
             yield "{redis_cluster} and {redis_sentinels} exclude each other (a cluster has none)"
         if self.redis_cluster and self.redis_wait_replicas:

@@ -284,7 +284,8 @@ class RedisStore(StoreBackend):
 
         # the Sentinels are asked with the same timeouts, and none of the master's
         # credentials (Sentinels have their own, or none)
-        self._sentinel = OneAtATime(self._sentinels, **options)
+        asked: Any = OneAtATime  # redis-py below 8.2 leaves its constructor untyped
+        self._sentinel = asked(self._sentinels, **options)
         return self._sentinel.master_for(service, redis_class=Redis, **master)
 
     async def aclose(self) -> None:
@@ -414,23 +415,38 @@ class RedisStore(StoreBackend):
         return results
 
     async def _through_client(self, calls: list[Call]) -> list[Any]:
-        """*calls* through the client as redis-py runs them (a client passed in)."""
+        """*calls* through the client as redis-py runs them (a client passed in, a
+        cluster's, or a store that waits for replicas): a pipeline on one connection,
+        or on a cluster each command at once on its node's connections (redis-py
+        8.1's cluster pipelines, run concurrently, read each other's connections)."""
         client: Any = self.client
+        if len(calls) == 1 or self._cluster or _is_cluster(client):
+            replies = await asyncio.gather(
+                *(self._one(client, call) for call in calls), return_exceptions=True
+            )
+        else:
+            try:
+                pipe = client.pipeline(transaction=False)
+                for call in calls:
+                    pipe.execute_command(*call)
+                replies = await pipe.execute(raise_on_error=False)
+            except self._errors as exc:
+                raise self._unavailable(exc) from exc
+        for reply in replies:  # a reply can be a connection's error, in its place
+            if isinstance(reply, self._errors):
+                raise self._unavailable(reply) from reply
+            if isinstance(reply, BaseException) and not isinstance(reply, self._refused):
+                raise reply
+        return list(replies)
+
+    async def _one(self, client: Any, call: Call) -> Any:
+        """The reply to one command, an error reply in its place."""
         try:
-            if len(calls) == 1:
-                try:
-                    return [await client.execute_command(*calls[0])]
-                except self._refused as exc:
-                    if isinstance(exc, self._errors):
-                        raise
-                    return [exc]
-            pipe = client.pipeline(transaction=False)
-            for call in calls:
-                pipe.execute_command(*call)
-            results: list[Any] = await pipe.execute(raise_on_error=False)
-        except self._errors as exc:
-            raise self._unavailable(exc) from exc
-        return results
+            return await client.execute_command(*call)
+        except self._refused as exc:
+            if isinstance(exc, self._errors):
+                raise
+            return exc
 
     async def _exchange(self, calls: list[Call]) -> list[Any]:
         """*calls* on the store's own line (a URL's store)."""
