@@ -271,6 +271,23 @@ def test_with_sentinels_the_url_must_name_the_masters_service(url: str) -> None:
     assert url not in str(raised.value)  # it may hold a password
 
 
+@pytest.mark.parametrize(
+    ("installed", "refused"), [("7.0.1", False), ("7.1.0", True), ("8.1.0", True), ("8.2.0", False)]
+)
+def test_a_cluster_is_refused_with_the_redis_py_releases_whose_cluster_client_fails(
+    monkeypatch: pytest.MonkeyPatch, installed: str, refused: bool
+) -> None:
+    import importlib.metadata
+
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: installed)
+    options = {"backend": "redis", "redis_url": "redis://h:1", "redis_cluster": True}
+    if refused:
+        with pytest.raises(ValueError, match=f"needs redis-py 8.2 or newer.*redis-py {installed}"):
+            make_settings(**options)
+    else:
+        assert make_settings(**options).redis_cluster
+
+
 def test_a_cluster_with_sentinels_is_refused() -> None:
     with pytest.raises(ValueError, match="exclude each other"):
         make_settings(
