@@ -249,18 +249,41 @@ def skip_unless_cluster_client_works() -> None:
         pytest.skip(problem.replace("{redis_cluster}", "redis_cluster"))
 
 
-def _free_cluster_port() -> int:
-    """A free port whose cluster bus port (10000 above it) is free too."""
+def _free_ports(count: int) -> list[int]:
+    """*count* different free ports, held open together while chosen, so that none of
+    them is handed out twice."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def _free_cluster_ports(count: int) -> list[int]:
+    """*count* different free ports whose cluster bus ports (10000 above) are free too."""
     for _ in range(100):
-        port = _free_port()
-        if port + 10000 < 65536:
-            with socket.socket() as sock:
-                try:
-                    sock.bind(("127.0.0.1", port + 10000))
-                except OSError:
-                    continue
-            return port
-    raise RuntimeError("no free port pair for a cluster node")
+        ports = _free_ports(count)
+        if all(port + 10000 < 65536 for port in ports):
+            try:
+                _free_ports_bound([port + 10000 for port in ports])
+            except OSError:
+                continue
+            return ports
+    raise RuntimeError("no free ports for the cluster's nodes")
+
+
+def _free_ports_bound(ports: list[int]) -> None:
+    """Raise OSError unless every one of *ports* can be bound."""
+    sockets = [socket.socket() for _ in ports]
+    try:
+        for sock, port in zip(sockets, ports, strict=True):
+            sock.bind(("127.0.0.1", port))
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 def _until(check: Callable[[], bool], what: str, seconds: float = 20) -> None:
@@ -278,11 +301,12 @@ class RedisClusterServers:
 
     def __init__(self, directory: Path, masters: int = 3) -> None:
         self.nodes = []
+        ports = _free_cluster_ports(masters)
         for number in range(masters):
             folder = directory / f"node{number}"
             folder.mkdir(parents=True, exist_ok=True)
             options = ("--cluster-enabled", "yes", "--cluster-node-timeout", "2000")
-            server = RedisServer(folder, port=_free_cluster_port(), options=options)
+            server = RedisServer(folder, port=ports[number], options=options)
             self.nodes.append(server)
 
     @property
@@ -341,14 +365,15 @@ class RedisSentinels:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         (directory / "master").mkdir(parents=True, exist_ok=True)
-        self.master = RedisServer(directory / "master")
+        ports = _free_ports(6)
+        self.sentinel_ports = ports[3:]
+        self.master = RedisServer(directory / "master", port=ports[0])
         self.replicas = []
-        for number in range(2):
+        for number, port in enumerate(ports[1:3]):
             folder = directory / f"replica{number}"
             folder.mkdir(exist_ok=True)
             follow = ("--replicaof", "127.0.0.1", str(self.master.port))
-            self.replicas.append(RedisServer(folder, options=follow))
-        self.sentinel_ports = [_free_port() for _ in range(3)]
+            self.replicas.append(RedisServer(folder, port=port, options=follow))
         self.sentinels: list[subprocess.Popen[bytes]] = []
 
     @property
@@ -388,6 +413,8 @@ class RedisSentinels:
             try:
 
                 def ready() -> bool:
+                    if any(process.poll() is not None for process in self.sentinels):
+                        raise RuntimeError("a Sentinel exited at start (its port taken?)")
                     try:
                         for replica in replicas:
                             info = replica.info("replication")
